@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// Configuration of a `network_server`: listener, TLS, limits and timeouts.
+/// Every limit has a sane default; exceeding one yields the protocol's error and a clean close.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace ns {
+
+/// Bounds applied by the HTTP/1.1 parser.
+struct http_limits {
+  std::size_t max_request_line = 8 * 1024;      ///< method + target + version; larger → 414
+  std::size_t max_header_bytes = 16 * 1024;     ///< all header fields together; larger → 431
+  std::size_t max_header_count = 100;           ///< number of header fields; more → 431
+  std::size_t max_body_bytes = 16 * 1024 * 1024;  ///< whole request body; larger → 413
+  std::size_t max_buffered_body = 64 * 1024;    ///< bodies up to this arrive whole in the callback
+};
+
+/// Bounds applied by the WebSocket codec.
+struct ws_limits {
+  std::size_t max_frame_bytes = 16 * 1024 * 1024 + 64;    ///< one frame's payload; larger → 1009
+  std::size_t max_message_bytes = 16 * 1024 * 1024 + 64;  ///< assembled (and inflated) message → 1009
+};
+
+/// One certificate chain and its private key, both PEM files.
+struct tls_certificate {
+  std::string cert_file;  ///< leaf first, then intermediates
+  std::string key_file;
+};
+
+/// TLS settings of a listener.
+struct tls_config {
+  /// The first pair is the default; the others are chosen by SNI (names from each certificate).
+  std::vector<tls_certificate> certificates;
+  std::chrono::seconds ticket_key_rotation{3600};  ///< how often session-ticket keys rotate
+};
+
+/// Everything a `network_server` needs to run.
+struct server_config {
+  std::string bind_address = "127.0.0.1";
+  std::uint16_t port = 8443;
+  bool plaintext = false;  ///< serve without TLS: only behind a TLS-terminating proxy, or in tests
+  bool reuse_port = true;  ///< SO_REUSEPORT, so several servers (threads) share one port
+  tls_config tls;
+
+  unsigned max_connections = 10000;  ///< further connections are refused until a slot frees
+  unsigned ring_entries = 2048;      ///< submission queue size of the io_uring
+  unsigned recv_buffer_count = 1024; ///< buffers in the provided buffer ring (power of two)
+  unsigned recv_buffer_size = 16 * 1024;
+  std::size_t max_queued_output = 8 * 1024 * 1024;  ///< per connection; beyond it writes fail
+
+  std::chrono::milliseconds handshake_timeout{10'000};
+  std::chrono::milliseconds header_timeout{10'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  std::chrono::milliseconds shutdown_deadline{5'000};
+
+  http_limits http;
+  ws_limits ws;
+};
+
+}  // namespace ns
