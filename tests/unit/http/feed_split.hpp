@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Test helpers for the HTTP parser: feed a whole input, or the same input split in two at
+// every offset, and collect the events (the parsegrind idea).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/request_parser.hpp"
+
+namespace ns::http::test {
+
+/// One observed event with the state it carried.
+struct event {
+  parse_status status;
+  std::string body;    // body_chunk piece, or the whole body for request_ready
+  std::string target;  // for request_ready / headers_ready_streaming
+  http::error err = http::error::none;
+};
+
+/// Feed @p pieces one after another with the canonical loop; collect events.
+inline std::vector<event> run(request_parser& p, const std::vector<std::string_view>& pieces) {
+  std::vector<event> out;
+  for (std::string_view in : pieces) {
+    for (int guard = 0; guard < 100000; ++guard) {
+      auto r = p.feed(in);
+      if (r.consumed > in.size()) return {{parse_status::error, "consumed>size", "", {}}};
+      in.remove_prefix(r.consumed);
+      if (r.status == parse_status::need_more) break;
+      event e{r.status, std::string(r.body), std::string(p.request().target), p.error()};
+      if (r.status == parse_status::request_ready) e.body = std::string(p.request().body);
+      out.push_back(e);
+      if (r.status == parse_status::error || r.status == parse_status::upgrade) return out;
+      if (guard == 99999) ADD_FAILURE() << "parser makes no progress";
+    }
+  }
+  return out;
+}
+
+/// Collapse consecutive body_chunk events into one so split runs compare equal.
+inline std::vector<event> merge_chunks(std::vector<event> ev) {
+  std::vector<event> out;
+  for (auto& e : ev) {
+    if (e.status == parse_status::body_chunk && !out.empty() &&
+        out.back().status == parse_status::body_chunk) {
+      out.back().body += e.body;
+    } else if (!(e.status == parse_status::body_chunk && e.body.empty())) {
+      out.push_back(e);
+    }
+  }
+  return out;
+}
+
+inline bool same(const std::vector<event>& a, const std::vector<event>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].status != b[i].status || a[i].body != b[i].body || a[i].target != b[i].target ||
+        a[i].err != b[i].err)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace ns::http::test
