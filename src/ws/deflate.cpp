@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: MIT
+#include "ws/deflate.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+namespace ns::ws {
+
+namespace {
+
+constexpr unsigned char sync_tail[4] = {0x00, 0x00, 0xFF, 0xFF};  // RFC 7692 §7.2.1
+
+Bytef* zin(const std::byte* p) noexcept {
+  return reinterpret_cast<Bytef*>(const_cast<std::byte*>(p));
+}
+
+}  // namespace
+
+struct deflater::impl {
+  z_stream zs{};
+  ~impl() { deflateEnd(&zs); }
+};
+
+deflater::deflater(int window_bits, bool no_context_takeover, const deflate_options& opts)
+    : window_bits_(std::clamp(window_bits, 8, 15)),
+      no_context_takeover_(no_context_takeover),
+      opts_(opts) {}
+
+deflater::~deflater() = default;
+
+bool deflater::compress(std::span<const std::byte> message, byte_buffer& out) {
+  out.clear();
+  if (!z_) {
+    auto z = std::make_unique<impl>();
+    // Raw deflate (negative windowBits, §7.2.1). zlib refuses a 256-byte raw window and 9 is
+    // safe for a peer that asked for 8 (no distance above 250 is ever emitted).
+    const int bits = std::max(window_bits_, 9);
+    if (deflateInit2(&z->zs, opts_.level, Z_DEFLATED, -bits, opts_.mem_level, Z_DEFAULT_STRATEGY) !=
+        Z_OK) {
+      return false;
+    }
+    z_ = std::move(z);
+  }
+  z_stream& zs = z_->zs;
+  zs.next_in = zin(message.data());
+  zs.avail_in = static_cast<uInt>(message.size());
+  for (;;) {
+    const std::size_t room = std::max<std::size_t>(deflateBound(&zs, zs.avail_in) + 16, 64);
+    zs.next_out = reinterpret_cast<Bytef*>(out.prepare(room));
+    zs.avail_out = static_cast<uInt>(room);
+    const int rc = ::deflate(&zs, Z_SYNC_FLUSH);
+    out.commit(room - zs.avail_out);
+    if (rc != Z_OK && rc != Z_BUF_ERROR) return false;
+    if (zs.avail_out != 0 && zs.avail_in == 0) break;  // everything flushed
+  }
+  // Remove the empty stored block's LEN/NLEN that Z_SYNC_FLUSH ends with (§7.2.1).
+  if (out.size() >= 4 && std::memcmp(out.data() + out.size() - 4, sync_tail, 4) == 0) {
+    out.truncate(out.size() - 4);
+  }
+  if (no_context_takeover_) deflateReset(&zs);
+  return true;
+}
+
+struct inflater::impl {
+  z_stream zs{};
+  ~impl() { inflateEnd(&zs); }
+};
+
+inflater::inflater(int window_bits, bool no_context_takeover) noexcept
+    : window_bits_(window_bits), no_context_takeover_(no_context_takeover) {}
+
+inflater::~inflater() = default;
+
+void inflater::release() noexcept {
+  z_.reset();
+}
+
+inflate_status inflater::inflate(std::span<const std::byte> piece, byte_buffer& out,
+                                 std::size_t limit) {
+  if (!z_) {
+    auto z = std::make_unique<impl>();
+    if (inflateInit2(&z->zs, -std::clamp(window_bits_, 8, 15)) != Z_OK)
+      return inflate_status::error;
+    z_ = std::move(z);
+  }
+  z_stream& zs = z_->zs;
+  zs.next_in = zin(piece.data());
+  zs.avail_in = static_cast<uInt>(piece.size());
+  for (;;) {
+    if (out.size() > limit) return inflate_status::too_big;
+    // Never offer more room than one byte past the limit, so a bomb stops right there.
+    const std::size_t headroom = limit - out.size() + 1;
+    const std::size_t want = std::min<std::size_t>(
+        std::max<std::size_t>(std::size_t{zs.avail_in} * 4, 16 * 1024), headroom);
+    zs.next_out = reinterpret_cast<Bytef*>(out.prepare(want));
+    zs.avail_out = static_cast<uInt>(want);
+    const int rc = ::inflate(&zs, Z_SYNC_FLUSH);
+    out.commit(want - zs.avail_out);
+    if (out.size() > limit) return inflate_status::too_big;
+    if (rc == Z_STREAM_END) {
+      // The peer ended the DEFLATE stream (BFINAL). Start a fresh one for whatever follows;
+      // the remaining bytes of this message (at least the implied tail) go to it.
+      inflateReset(&zs);
+      if (zs.avail_in == 0) return inflate_status::ok;
+      continue;
+    }
+    if (rc == Z_BUF_ERROR) {
+      if (zs.avail_in == 0 && zs.avail_out != 0) return inflate_status::ok;  // needs more input
+      if (zs.avail_out == 0) continue;
+      return inflate_status::error;
+    }
+    if (rc != Z_OK) return inflate_status::error;
+    if (zs.avail_in == 0 && zs.avail_out != 0) return inflate_status::ok;
+  }
+}
+
+inflate_status inflater::finish(byte_buffer& out, std::size_t limit) {
+  const inflate_status s = inflate(
+      std::span<const std::byte>(reinterpret_cast<const std::byte*>(sync_tail), 4), out, limit);
+  if (s == inflate_status::ok && no_context_takeover_ && z_) inflateReset(&z_->zs);
+  return s;
+}
+
+}  // namespace ns::ws
