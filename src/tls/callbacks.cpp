@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+// The OpenSSL callbacks installed on every server SSL_CTX: ALPN selection and session-ticket
+// encryption with the shared key ring. Both run inside SSL_do_handshake on the loop thread and
+// must neither block nor allocate much.
+#include "tls/callbacks.hpp"
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+
+#include <cstring>
+
+#include "tls/context.hpp"
+
+namespace ns::tls::detail {
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void*) {
+  // RFC 7301 §3.1: the client list is a sequence of length-prefixed names. We only speak
+  // HTTP/1.1 (WebSocket upgrades run over it too), so it is chosen wherever it appears, even
+  // after "h2".
+  static constexpr unsigned char http11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
+  unsigned int i = 0;
+  while (i < inlen) {
+    const unsigned int len = in[i];
+    if (len == 0 || i + 1 + len > inlen) break;  // malformed: OpenSSL validated, be safe anyway
+    if (len == sizeof http11 && std::memcmp(in + i + 1, http11, len) == 0) {
+      *out = in + i + 1;
+      *outlen = static_cast<unsigned char>(len);
+      return SSL_TLSEXT_ERR_OK;
+    }
+    i += 1 + len;
+  }
+  // RFC 7301 §3.2: no protocol in common → fatal no_application_protocol alert. Clients that
+  // send no ALPN extension at all are unaffected (this callback is not called).
+  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx,
+                  EVP_MAC_CTX* hctx, int enc) {
+  const auto* ctx = static_cast<const context*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(s)));
+  if (ctx == nullptr || !ctx->keys()) return -1;
+  ticket_keys::key k;
+  int rc = 1;
+  if (enc != 0) {
+    k = ctx->keys()->current();
+    std::memcpy(key_name, k.name.data(), k.name.size());
+    if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1) return -1;
+  } else {
+    const auto found = ctx->keys()->find(key_name);
+    if (!found.found) return 0;  // unknown key (rotated out): full handshake
+    k = found.k;
+    rc = found.is_current ? 1 : 2;  // 2: accepted, but issue a fresh ticket under the new key
+  }
+  // The ticket format is OpenSSL's: AES-256-CBC encrypt-then-HMAC-SHA256 (RFC 5077 §4).
+  OSSL_PARAM params[] = {
+      OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac.data(), k.hmac.size()),
+      OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
+      OSSL_PARAM_construct_end()};
+  const int ok = enc != 0 ? EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, k.aes.data(), iv)
+                          : EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, k.aes.data(), iv);
+  const int mac_ok = EVP_MAC_CTX_set_params(hctx, params);
+  OPENSSL_cleanse(&k, sizeof k);
+  if (ok != 1 || mac_ok != 1) return -1;
+  return rc;
+}
+
+}  // namespace ns::tls::detail

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// Internal: OpenSSL callbacks shared by every server SSL_CTX of a `context`.
+
+#include <openssl/ssl.h>
+
+namespace ns::tls::detail {
+
+/// ALPN select callback: picks "http/1.1" wherever it is in the client's list; a list without
+/// it gets the no_application_protocol alert (RFC 7301 §3.2).
+int select_alpn(SSL* s, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void* arg);
+
+/// Session ticket key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb) backed by the context's
+/// `ticket_keys` ring; the context is found through SSL_CTX app data.
+int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx,
+                  EVP_MAC_CTX* hctx, int enc);
+
+}  // namespace ns::tls::detail

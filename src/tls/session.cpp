@@ -1,0 +1,353 @@
+// SPDX-License-Identifier: MIT
+// Sans-IO TLS session.
+//
+// Technique: the SSL* is bound to two BIOs of our own minimal BIO type instead of BIO_s_mem.
+// The read BIO hands OpenSSL bytes from `buffers::in` (filled by `feed`) and reports "retry"
+// when it is empty, which surfaces as SSL_ERROR_WANT_READ; the write BIO appends every record
+// OpenSSL produces to `buffers::out`, which the caller drains with take/peek/consume. Owning
+// the buffers gives the caller a zero-copy view of pending ciphertext and lets idle sessions
+// free them (BIO_s_mem keeps its high-water allocation). Before every SSL_* call the
+// per-thread error queue is cleared and after every failure it is drained into this session's
+// message, so one connection's errors never show up on another.
+#include "tls/session.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "tls/openssl_ptr.hpp"
+
+namespace ns::tls {
+
+struct detail::session_buffers {
+  std::vector<std::byte> in;
+  std::size_t in_off = 0;
+  std::vector<std::byte> out;
+  std::size_t out_off = 0;
+};
+
+namespace {
+
+// A drained output buffer larger than this is freed rather than kept for reuse, so one large
+// response does not pin its size for the connection's lifetime.
+constexpr std::size_t keep_capacity = 64 * 1024;
+
+int bio_read(BIO* b, char* data, std::size_t len, std::size_t* done) {
+  auto* io = static_cast<detail::session_buffers*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  const std::size_t avail = io->in.size() - io->in_off;
+  if (avail == 0) {
+    BIO_set_retry_read(b);  // "would block": OpenSSL reports SSL_ERROR_WANT_READ
+    *done = 0;
+    return 0;
+  }
+  const std::size_t n = std::min(avail, len);
+  std::memcpy(data, io->in.data() + io->in_off, n);
+  io->in_off += n;
+  if (io->in_off == io->in.size()) {
+    io->in.clear();
+    io->in_off = 0;
+  }
+  *done = n;
+  return 1;
+}
+
+int bio_write(BIO* b, const char* data, std::size_t len, std::size_t* done) {
+  auto* io = static_cast<detail::session_buffers*>(BIO_get_data(b));
+  BIO_clear_retry_flags(b);
+  const auto* p = reinterpret_cast<const std::byte*>(data);
+  io->out.insert(io->out.end(), p, p + len);
+  *done = len;
+  return 1;
+}
+
+long bio_ctrl(BIO*, int cmd, long, void*) {
+  return cmd == BIO_CTRL_FLUSH ? 1 : 0;  // nothing to flush; everything else unsupported
+}
+
+int bio_create(BIO* b) {
+  BIO_set_init(b, 1);
+  return 1;
+}
+
+const BIO_METHOD* bio_method() {
+  // Created once per process (thread-safe static init) and never freed.
+  static BIO_METHOD* const m = [] {
+    BIO_METHOD* bm = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ns_tls_buffer");
+    if (bm == nullptr || BIO_meth_set_read_ex(bm, bio_read) != 1 ||
+        BIO_meth_set_write_ex(bm, bio_write) != 1 || BIO_meth_set_ctrl(bm, bio_ctrl) != 1 ||
+        BIO_meth_set_create(bm, bio_create) != 1) {
+      throw std::runtime_error("tls: cannot create BIO method");
+    }
+    return bm;
+  }();
+  return m;
+}
+
+}  // namespace
+
+void session::ssl_deleter::operator()(SSL* s) const noexcept {
+  SSL_free(s);
+}
+
+const char* reason(error e) noexcept {
+  switch (e) {
+    case error::none:
+      return "no error";
+    case error::handshake_failed:
+      return "TLS handshake failed";
+    case error::protocol:
+      return "TLS protocol error";
+    case error::truncated:
+      return "connection closed without close_notify";
+    case error::write_after_close:
+      return "write after TLS shutdown";
+  }
+  return "unknown TLS error";
+}
+
+session::session(std::shared_ptr<const context> ctx) : ctx_(std::move(ctx)) {
+  if (!ctx_ || !ctx_->is_server())
+    throw std::invalid_argument("tls: server session needs a server context");
+  init(true);
+}
+
+session::session(std::shared_ptr<const context> ctx, const client_params& params)
+    : ctx_(std::move(ctx)) {
+  if (!ctx_ || ctx_->is_server())
+    throw std::invalid_argument("tls: client session needs a client context");
+  init(false);
+  SSL* s = ssl_.get();
+  if (!params.server_name.empty()) {
+    SSL_set_tlsext_host_name(s, params.server_name.c_str());
+    if ((SSL_CTX_get_verify_mode(ctx_->native_handle()) & SSL_VERIFY_PEER) != 0) {
+      SSL_set1_host(s, params.server_name.c_str());
+    }
+  }
+  if (!params.alpn.empty()) {
+    std::vector<unsigned char> wire;  // RFC 7301 §3.1: length-prefixed names
+    for (const auto& p : params.alpn) {
+      if (p.empty() || p.size() > 255) throw std::invalid_argument("tls: bad ALPN name");
+      wire.push_back(static_cast<unsigned char>(p.size()));
+      wire.insert(wire.end(), p.begin(), p.end());
+    }
+    SSL_set_alpn_protos(s, wire.data(), static_cast<unsigned int>(wire.size()));
+  }
+  if (params.resume) SSL_set_session(s, params.resume.get());
+  ERR_clear_error();
+}
+
+void session::init(bool server) {
+  io_ = std::make_unique<detail::session_buffers>();
+  ERR_clear_error();
+  ssl_.reset(SSL_new(ctx_->native_handle()));
+  BIO* r = BIO_new(bio_method());
+  BIO* w = BIO_new(bio_method());
+  if (!ssl_ || r == nullptr || w == nullptr) {
+    BIO_free(r);
+    BIO_free(w);
+    throw std::runtime_error(detail::drain_errors("tls: SSL_new"));
+  }
+  BIO_set_data(r, io_.get());
+  BIO_set_data(w, io_.get());
+  SSL_set_bio(ssl_.get(), r, w);  // the SSL owns both BIOs from here
+  if (server) {
+    SSL_set_accept_state(ssl_.get());
+  } else {
+    SSL_set_connect_state(ssl_.get());
+  }
+}
+
+session::~session() {
+  // OpenSSL invalidates the cached session of an SSL freed without close_notify (the old
+  // RFC 5246 §7.2.1 rule). Connections usually end by EOF or idle timeout without one, and
+  // TLS 1.3 (RFC 8446 §6.1) dropped the rule, so mark them shut down unless a fatal error
+  // occurred: only then should the session not be resumed.
+  if (ssl_ && final_ != status::error) {
+    SSL_set_shutdown(ssl_.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+  }
+}
+session::session(session&&) noexcept = default;
+session& session::operator=(session&&) noexcept = default;
+
+void session::feed(std::span<const std::byte> ciphertext) {
+  auto& in = io_->in;
+  if (io_->in_off != 0) {  // drop consumed bytes first (at most one partial record remains)
+    in.erase(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(io_->in_off));
+    io_->in_off = 0;
+  }
+  in.insert(in.end(), ciphertext.begin(), ciphertext.end());
+}
+
+void session::on_transport_eof() {
+  eof_ = true;
+}
+
+status session::fail(error e, const char* what) {
+  code_ = e;
+  message_ = detail::drain_errors(what);
+  if (e == error::handshake_failed && !ctx_->is_server()) {
+    const long v = SSL_get_verify_result(ssl_.get());
+    if (v != X509_V_OK) {
+      message_ += " (certificate verify: ";
+      message_ += X509_verify_cert_error_string(v);
+      message_ += ')';
+    }
+  }
+  final_ = e == error::truncated ? status::truncated : status::error;
+  return final_;
+}
+
+status session::drive_handshake() {
+  const int r = SSL_do_handshake(ssl_.get());
+  if (r == 1) return status::ok;
+  const int e = SSL_get_error(ssl_.get(), r);
+  if (e == SSL_ERROR_WANT_READ) {
+    if (eof_) return fail(error::truncated, "tls: EOF during handshake");
+    return status::want_more;
+  }
+  return fail(error::handshake_failed, "tls: handshake failed");
+}
+
+status session::handshake() {
+  if (final_ != status::ok) return final_;
+  if (SSL_is_init_finished(ssl_.get())) return status::ok;
+  ERR_clear_error();
+  return drive_handshake();
+}
+
+read_result session::read(std::span<std::byte> out) {
+  if (final_ != status::ok) return {0, final_};
+  ERR_clear_error();
+  if (!SSL_is_init_finished(ssl_.get())) {
+    const status st = drive_handshake();
+    if (st != status::ok) return {0, st};
+  }
+  std::size_t total = 0;
+  while (total < out.size()) {
+    std::size_t n = 0;
+    const int r = SSL_read_ex(ssl_.get(), out.data() + total, out.size() - total, &n);
+    if (r == 1) {
+      total += n;
+      continue;
+    }
+    const int e = SSL_get_error(ssl_.get(), r);
+    if (e == SSL_ERROR_WANT_READ) {
+      if (eof_) fail(error::truncated, "tls: EOF without close_notify");
+    } else if (e == SSL_ERROR_ZERO_RETURN) {
+      final_ = status::closed;  // RFC 8446 §6.1 close_notify
+    } else {
+      fail(error::protocol, "tls: read failed");
+    }
+    break;
+  }
+  if (total > 0) return {total, status::ok};
+  return {0, final_ == status::ok ? status::want_more : final_};
+}
+
+write_result session::write(std::span<const std::byte> plaintext) {
+  if (final_ == status::error) return {0, status::error};
+  if (shutdown_sent_) {
+    code_ = error::write_after_close;
+    message_ = reason(code_);
+    return {0, status::closed};
+  }
+  ERR_clear_error();
+  if (!SSL_is_init_finished(ssl_.get())) {
+    const status st = drive_handshake();
+    if (st != status::ok) return {0, st};
+  }
+  if (plaintext.empty()) return {0, status::ok};
+  std::size_t n = 0;
+  if (SSL_write_ex(ssl_.get(), plaintext.data(), plaintext.size(), &n) == 1) {
+    return {n, status::ok};
+  }
+  return {0, fail(error::protocol, "tls: write failed")};
+}
+
+void session::shutdown() {
+  if (shutdown_sent_) return;
+  shutdown_sent_ = true;
+  // close_notify is only meaningful once the handshake is done; before that we simply close.
+  if (final_ == status::error || !SSL_is_init_finished(ssl_.get())) return;
+  ERR_clear_error();
+  SSL_shutdown(ssl_.get());  // 0 = sent, peer's not yet received: fine, we do not wait
+  ERR_clear_error();
+}
+
+std::size_t session::pending_ciphertext() const {
+  return io_->out.size() - io_->out_off;
+}
+
+std::span<const std::byte> session::peek_ciphertext() const {
+  return {io_->out.data() + io_->out_off, pending_ciphertext()};
+}
+
+void session::consume_ciphertext(std::size_t n) {
+  io_->out_off += std::min(n, pending_ciphertext());
+  if (io_->out_off == io_->out.size()) {
+    io_->out_off = 0;
+    if (io_->out.capacity() > keep_capacity) {
+      std::vector<std::byte>().swap(io_->out);
+    } else {
+      io_->out.clear();
+    }
+  }
+}
+
+std::size_t session::take_ciphertext(std::span<std::byte> out) {
+  const std::size_t n = std::min(out.size(), pending_ciphertext());
+  if (n != 0) std::memcpy(out.data(), io_->out.data() + io_->out_off, n);
+  consume_ciphertext(n);
+  return n;
+}
+
+void session::release_buffers() {
+  if (io_->in.size() == io_->in_off) std::vector<std::byte>().swap(io_->in), io_->in_off = 0;
+  if (io_->out.size() == io_->out_off) std::vector<std::byte>().swap(io_->out), io_->out_off = 0;
+}
+
+bool session::handshake_done() const {
+  return SSL_is_init_finished(ssl_.get()) != 0;
+}
+
+bool session::peer_closed() const {
+  return (SSL_get_shutdown(ssl_.get()) & SSL_RECEIVED_SHUTDOWN) != 0;
+}
+
+std::string_view session::alpn() const {
+  const unsigned char* p = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &p, &len);
+  return p != nullptr ? std::string_view(reinterpret_cast<const char*>(p), len)
+                      : std::string_view{};
+}
+
+std::string_view session::server_name() const {
+  const char* n = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name);
+  return n != nullptr ? std::string_view(n) : std::string_view{};
+}
+
+bool session::resumed() const {
+  return SSL_session_reused(ssl_.get()) != 0;
+}
+
+const char* session::version() const {
+  return SSL_get_version(ssl_.get());
+}
+
+saved_session session::saved() const {
+  SSL_SESSION* s = SSL_get1_session(ssl_.get());
+  if (s == nullptr) return nullptr;
+  if (SSL_SESSION_is_resumable(s) == 0) {
+    SSL_SESSION_free(s);
+    return nullptr;
+  }
+  return saved_session(s, SSL_SESSION_free);
+}
+
+}  // namespace ns::tls

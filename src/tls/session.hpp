@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// `ns::tls::session`: one TLS connection as a sans-IO state machine. Ciphertext goes in with
+/// `feed`, plaintext comes out of `read`; plaintext goes in with `write`, ciphertext comes out
+/// of `take_ciphertext` / `peek_ciphertext`. No socket, no ring, no clock.
+///
+/// **Drain rule.** After EVERY call that drives OpenSSL (`read`, `write`, `shutdown`,
+/// `handshake`) ciphertext may be waiting — handshake flights, session tickets, alerts,
+/// close_notify — even when `read` returned `want_more` or `error` (a fatal alert is queued
+/// then). The caller must check `pending_ciphertext()` and send it.
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tls/context.hpp"
+
+typedef struct ssl_st SSL;                  // NOLINT: OpenSSL's forward declaration
+typedef struct ssl_session_st SSL_SESSION;  // NOLINT
+
+namespace ns::tls {
+
+namespace detail {
+struct session_buffers;
+}
+
+/// Outcome of `read` / `write`.
+enum class status {
+  ok,         ///< progress: `bytes` plaintext produced / consumed
+  want_more,  ///< needs more ciphertext (read) / handshake not finished yet (write)
+  closed,     ///< the peer sent close_notify (read) or we already shut down (write)
+  truncated,  ///< transport EOF without close_notify (after `on_transport_eof`)
+  error,      ///< fatal; `last_error()` says why; send pending ciphertext (alert) and close
+};
+
+/// Error classes of a session, each with a static reason (see `reason`).
+enum class error {
+  none,
+  handshake_failed,   ///< fatal error before the handshake completed
+  protocol,           ///< fatal error after the handshake (bad record, bad MAC, …)
+  truncated,          ///< EOF without close_notify (RFC 8446 §6.1)
+  write_after_close,  ///< `write` after `shutdown` or after the peer closed
+};
+
+/// Static reason string of @p e.
+const char* reason(error e) noexcept;
+
+/// Result of `read`: plaintext bytes written to the output span, and the status.
+struct read_result {
+  std::size_t bytes = 0;
+  status st = status::want_more;
+};
+
+/// Result of `write`: plaintext bytes consumed (all of them when `ok`), and the status.
+struct write_result {
+  std::size_t bytes = 0;
+  status st = status::ok;
+};
+
+/// A resumable client session (TLS 1.2 session/ticket or TLS 1.3 ticket). Shareable, immutable.
+using saved_session = std::shared_ptr<SSL_SESSION>;
+
+/// Client-role parameters.
+struct client_params {
+  std::string server_name;        ///< SNI and, if the context verifies, the expected host
+  std::vector<std::string> alpn;  ///< offered protocols in preference order
+  saved_session resume;           ///< session to resume (from `saved()` of an earlier session)
+};
+
+/// One TLS connection (server or client role) over in-memory buffers.
+/// Movable, not copyable. Not thread-safe: one thread drives a session at a time.
+/// Every `std::span`/`std::string_view` returned is valid until the next non-const call.
+class session {
+ public:
+  /// Server role: handshakes with @p ctx (must be a server context, not null).
+  explicit session(std::shared_ptr<const context> ctx);
+  /// Client role. The ClientHello is produced by the first `handshake()` / `read()` call.
+  session(std::shared_ptr<const context> ctx, const client_params& params);
+  ~session();
+  session(session&&) noexcept;
+  session& operator=(session&&) noexcept;
+
+  /// Appends received ciphertext (copied). Any size; a record may span many calls.
+  void feed(std::span<const std::byte> ciphertext);
+  /// Tells the session the transport reached EOF: a later `read` that would need more input
+  /// returns `truncated` instead of `want_more` (unless close_notify arrived first).
+  void on_transport_eof();
+
+  /// Drives the handshake, then decrypts into @p out (as much as is available, up to its size).
+  /// `ok` always carries bytes > 0; `want_more` means no plaintext yet (check
+  /// `handshake_done()` to see whether the handshake completed). Plaintext decrypted before a
+  /// close_notify / error is returned first (`ok`); the terminal status comes on the next call
+  /// and then stays (`closed`, `truncated`, `error`).
+  read_result read(std::span<std::byte> out);
+
+  /// Drives the handshake only (useful for the client role to emit its ClientHello):
+  /// `ok` once complete, else `want_more` or a terminal status.
+  status handshake();
+
+  /// Encrypts all of @p plaintext into pending ciphertext (records of ≤ 16 KiB). Before the
+  /// handshake completes it writes nothing and returns `want_more` (the server only writes
+  /// after it read a request, so it never hits this; no plaintext is buffered here).
+  write_result write(std::span<const std::byte> plaintext);
+
+  /// Queues close_notify (RFC 8446 §6.1); drain ciphertext afterwards. Idempotent.
+  void shutdown();
+
+  /// Bytes of ciphertext waiting to be sent.
+  std::size_t pending_ciphertext() const;
+  /// Moves up to `out.size()` pending ciphertext bytes into @p out; returns how many.
+  std::size_t take_ciphertext(std::span<std::byte> out);
+  /// Zero-copy view of all pending ciphertext; valid until the next non-const call.
+  std::span<const std::byte> peek_ciphertext() const;
+  /// Drops the first @p n bytes of pending ciphertext (after sending them from `peek`).
+  void consume_ciphertext(std::size_t n);
+  /// Frees the session's idle buffers (input/output) when they are empty. Call when the
+  /// connection goes idle; OpenSSL's own record buffers are freed by SSL_MODE_RELEASE_BUFFERS.
+  void release_buffers();
+
+  bool handshake_done() const;
+  bool peer_closed() const;
+  /// Negotiated ALPN protocol, empty if none.
+  std::string_view alpn() const;
+  /// SNI name the client sent (server role) / requested (client role), empty if none.
+  std::string_view server_name() const;
+  /// True if the handshake resumed an earlier session (ticket or session id).
+  bool resumed() const;
+  /// Protocol version text ("TLSv1.3", "TLSv1.2", …).
+  const char* version() const;
+  /// Client role: the session to resume later (null if none yet). With TLS 1.3 the ticket
+  /// arrives after the handshake: call after a `read` that processed it.
+  saved_session saved() const;
+
+  /// Error class of the last fatal error (`none` if none).
+  error last_error_code() const { return code_; }
+  /// One-line message of the last fatal error incl. OpenSSL's reason; empty if none.
+  const std::string& last_error() const { return message_; }
+
+  /// The underlying SSL* (for diagnostics; do not drive it directly).
+  SSL* native_handle() const { return ssl_.get(); }
+
+ private:
+  void init(bool server);
+  status fail(error e, const char* what);
+  status drive_handshake();
+
+  struct ssl_deleter {
+    void operator()(SSL* s) const noexcept;
+  };
+
+  std::shared_ptr<const context> ctx_;
+  std::unique_ptr<SSL, ssl_deleter> ssl_;
+  std::unique_ptr<detail::session_buffers> io_;
+  status final_ = status::ok;  // sticky terminal status once closed/truncated/error
+  error code_ = error::none;
+  std::string message_;
+  bool eof_ = false;
+  bool shutdown_sent_ = false;
+};
+
+/// True if @p first_bytes (the first bytes of a connection) look like a plaintext HTTP request
+/// (an upper-case method token) rather than a TLS record (content type 0x16 = handshake). The
+/// server can then answer a plaintext "400 Bad Request" before closing. False on empty input.
+bool looks_like_plain_http(std::span<const std::byte> first_bytes) noexcept;
+
+}  // namespace ns::tls
