@@ -33,6 +33,14 @@ class byte_buffer {
     }
     return data_.get() + size_;
   }
+  /// Makes the capacity at least @p n (exactly n if it grows), keeping the content.
+  void reserve(std::size_t n) {
+    if (n <= capacity_) return;
+    std::unique_ptr<std::byte[]> p(new std::byte[n]);
+    if (size_ != 0) std::memcpy(p.get(), data_.get(), size_);
+    data_ = std::move(p);
+    capacity_ = n;
+  }
   /// Appends @p n bytes previously written into prepare()'s room.
   void commit(std::size_t n) noexcept { size_ += n; }
   /// Copies @p bytes to the end.

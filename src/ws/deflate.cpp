@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <new>
 
@@ -92,9 +93,15 @@ inflate_status inflater::inflate(std::span<const std::byte> piece, byte_buffer& 
   for (;;) {
     if (out.size() > limit) return inflate_status::too_big;
     // Never offer more room than one byte past the limit, so a bomb stops right there.
-    const std::size_t headroom = limit - out.size() + 1;
+    const std::size_t headroom = limit - out.size() + (limit == SIZE_MAX ? 0 : 1);
+    // Room for a typical ratio, or whatever capacity is already there (no allocation then).
     const std::size_t want = std::min<std::size_t>(
-        std::max<std::size_t>(std::size_t{zs.avail_in} * 4, 16 * 1024), headroom);
+        std::max<std::size_t>({std::size_t{zs.avail_in} * 4, out.capacity() - out.size(), 1024}),
+        headroom);
+    if (out.capacity() - out.size() < want) {
+      // Grow geometrically but never past limit + 1: a bomb cannot make us allocate more.
+      out.reserve(std::min(std::max(out.capacity() * 2, out.size() + want), out.size() + headroom));
+    }
     zs.next_out = reinterpret_cast<Bytef*>(out.prepare(want));
     zs.avail_out = static_cast<uInt>(want);
     const int rc = ::inflate(&zs, Z_SYNC_FLUSH);
