@@ -73,6 +73,17 @@ bool connection::validate_new_text() {
   return ok;
 }
 
+void connection::ensure_inflater() {
+  if (inflater_) return;
+  // Created on the first compressed message (RFC 7692 §7.2.2): zlib memory only when used.
+  const bool server = !opts_.client_role;
+  const int bits =
+      server ? opts_.deflate.client_max_window_bits : opts_.deflate.server_max_window_bits;
+  const bool nct =
+      server ? opts_.deflate.client_no_context_takeover : opts_.deflate.server_no_context_takeover;
+  inflater_ = std::make_unique<inflater>(bits, nct);
+}
+
 error connection::append_data(std::span<const std::byte> masked, std::size_t phase) {
   const std::uint32_t key = decoder_.header().mask;  // 0 for unmasked (client role) frames
   if (!decoder_.message_compressed()) {
@@ -81,15 +92,7 @@ error connection::append_data(std::span<const std::byte> masked, std::size_t pha
     msg_.commit(masked.size());
     return validate_new_text() ? error::none : error::invalid_utf8;
   }
-  const bool server = !opts_.client_role;
-  if (!inflater_) {
-    // Created on the first compressed message (RFC 7692 §7.2.2): zlib memory only when used.
-    const int bits =
-        server ? opts_.deflate.client_max_window_bits : opts_.deflate.server_max_window_bits;
-    const bool nct = server ? opts_.deflate.client_no_context_takeover
-                            : opts_.deflate.server_no_context_takeover;
-    inflater_ = std::make_unique<inflater>(bits, nct);
-  }
+  ensure_inflater();
   std::byte block[inflate_block];
   while (!masked.empty()) {
     const std::size_t n = std::min(masked.size(), inflate_block);
@@ -110,7 +113,9 @@ error connection::append_data(std::span<const std::byte> masked, std::size_t pha
 }
 
 event connection::finish_message() {
-  if (decoder_.message_compressed()) {
+  // A compressed message whose frames were all empty carries no DEFLATE data at all: treat it
+  // as the empty message it is rather than feeding a lone tail to the stream.
+  if (decoder_.message_compressed() && declared_ != 0) {
     switch (inflater_->finish(msg_, opts_.limits.max_message_bytes)) {
       case inflate_status::ok:
         break;

@@ -138,6 +138,7 @@ class connection {
   event finish_message();
   error append_data(std::span<const std::byte> masked, std::size_t phase);
   bool validate_new_text();
+  void ensure_inflater();
   void queue_control(opcode op, std::span<const std::byte> payload);
   std::uint32_t next_mask() noexcept;
 
@@ -148,7 +149,6 @@ class connection {
   error err_ = error::none;
   bool close_sent_ = false;
   bool close_received_ = false;
-  bool in_data_frame_ = false;
   std::uint64_t declared_ = 0;  // payload bytes announced for the current message
   std::size_t validated_ = 0;   // bytes of msg_ already checked as UTF-8
   byte_buffer msg_;             // assembled (inflated) message

@@ -77,14 +77,22 @@ inflater::~inflater() = default;
 
 void inflater::release() noexcept {
   z_.reset();
+  stream_ended_ = false;
 }
 
 inflate_status inflater::inflate(std::span<const std::byte> piece, byte_buffer& out,
                                  std::size_t limit) {
+  if (!piece.empty()) stream_ended_ = false;
+  return run(piece, out, limit, false);
+}
+
+inflate_status inflater::run(std::span<const std::byte> piece, byte_buffer& out, std::size_t limit,
+                             bool tail) {
   if (!z_) {
     auto z = std::make_unique<impl>();
-    if (inflateInit2(&z->zs, -std::clamp(window_bits_, 8, 15)) != Z_OK)
+    if (inflateInit2(&z->zs, -std::clamp(window_bits_, 8, 15)) != Z_OK) {
       return inflate_status::error;
+    }
     z_ = std::move(z);
   }
   z_stream& zs = z_->zs;
@@ -104,29 +112,42 @@ inflate_status inflater::inflate(std::span<const std::byte> piece, byte_buffer& 
     }
     zs.next_out = reinterpret_cast<Bytef*>(out.prepare(want));
     zs.avail_out = static_cast<uInt>(want);
-    const int rc = ::inflate(&zs, Z_SYNC_FLUSH);
+    // The tail is inflated with Z_BLOCK so that zlib reports whether the message ended on a
+    // block boundary (data_type bit 128), which §7.2.2 requires of a complete message.
+    const int rc = ::inflate(&zs, tail ? Z_BLOCK : Z_SYNC_FLUSH);
     out.commit(want - zs.avail_out);
     if (out.size() > limit) return inflate_status::too_big;
     if (rc == Z_STREAM_END) {
-      // The peer ended the DEFLATE stream (BFINAL). Start a fresh one for whatever follows;
-      // the remaining bytes of this message (at least the implied tail) go to it.
+      // The peer ended the DEFLATE stream (BFINAL, §7.2.3.4). A fresh stream takes what
+      // follows; the implied tail after a final block carries nothing and is dropped.
       inflateReset(&zs);
-      if (zs.avail_in == 0) return inflate_status::ok;
+      if (tail) return inflate_status::ok;
+      if (zs.avail_in == 0) {
+        stream_ended_ = true;
+        return inflate_status::ok;
+      }
       continue;
     }
     if (rc == Z_BUF_ERROR) {
-      if (zs.avail_in == 0 && zs.avail_out != 0) return inflate_status::ok;  // needs more input
+      if (zs.avail_in == 0 && zs.avail_out != 0) break;  // needs more input
       if (zs.avail_out == 0) continue;
       return inflate_status::error;
     }
     if (rc != Z_OK) return inflate_status::error;
-    if (zs.avail_in == 0 && zs.avail_out != 0) return inflate_status::ok;
+    if (zs.avail_in == 0 && zs.avail_out != 0) break;
   }
+  if (tail && (zs.data_type & 128) == 0) return inflate_status::error;  // message cut mid-block
+  return inflate_status::ok;
 }
 
 inflate_status inflater::finish(byte_buffer& out, std::size_t limit) {
-  const inflate_status s = inflate(
-      std::span<const std::byte>(reinterpret_cast<const std::byte*>(sync_tail), 4), out, limit);
+  inflate_status s = inflate_status::ok;
+  if (stream_ended_) {
+    stream_ended_ = false;  // ended by BFINAL: nothing to flush, stream already reset
+  } else {
+    s = run(std::span<const std::byte>(reinterpret_cast<const std::byte*>(sync_tail), 4), out,
+            limit, true);
+  }
   if (s == inflate_status::ok && no_context_takeover_ && z_) inflateReset(&z_->zs);
   return s;
 }

@@ -65,8 +65,10 @@ class inflater {
   /// returns too_big (decompression bombs cost no more than the limit).
   inflate_status inflate(std::span<const std::byte> piece, byte_buffer& out, std::size_t limit);
 
-  /// Ends the message: inflates the implied 00 00 FF FF tail (§7.2.2), then resets the stream
-  /// when there is no context takeover (the caller may also release() it to free memory).
+  /// Ends the message: inflates the implied 00 00 FF FF tail (§7.2.2) and checks the message
+  /// ended on a DEFLATE block boundary (error otherwise: the stream would swallow the next
+  /// message), then resets the stream when there is no context takeover (the caller may also
+  /// release() it to free memory).
   inflate_status finish(byte_buffer& out, std::size_t limit);
 
   /// Frees the zlib state (it is recreated on demand).
@@ -76,10 +78,14 @@ class inflater {
   [[nodiscard]] bool allocated() const noexcept { return z_ != nullptr; }
 
  private:
+  inflate_status run(std::span<const std::byte> piece, byte_buffer& out, std::size_t limit,
+                     bool tail);
+
   struct impl;
   std::unique_ptr<impl> z_;
   int window_bits_;
   bool no_context_takeover_;
+  bool stream_ended_ = false;  // the last piece ended exactly at a BFINAL block's end
 };
 
 }  // namespace ns::ws

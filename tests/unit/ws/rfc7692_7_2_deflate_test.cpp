@@ -105,6 +105,63 @@ bytes zeros_bomb(std::size_t n) {
   return out;
 }
 
+TEST(WsDeflate, Rfc7692Section7_2_3_6EmptyCompressedFramesMakeAnEmptyMessage) {
+  // Found by fuzz_ws_frame: a compressed message whose frames are all empty.
+  connection_options o;
+  o.deflate.enabled = true;
+  connection c(o);
+  const auto ev = drive(c, test::cat({test::raw_frame(0x41, ""), test::raw_frame(0x80, ""),
+                                      test::raw_frame(0xC2, test::hex({0x00}))}));
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[0], (recorded{event_type::message, opcode::text, "", 0, error::none}));
+  EXPECT_EQ(ev[1], (recorded{event_type::message, opcode::binary, "", 0, error::none}));
+}
+
+bytes zlib_raw(std::string_view text, int flush) {
+  z_stream zs{};
+  EXPECT_EQ(deflateInit2(&zs, 6, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  bytes out(256 + text.size() * 2);
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
+  zs.avail_in = static_cast<uInt>(text.size());
+  zs.next_out = reinterpret_cast<Bytef*>(out.data());
+  zs.avail_out = static_cast<uInt>(out.size());
+  deflate(&zs, flush);
+  const std::size_t used = out.size() - zs.avail_out;
+  out.erase(out.begin() + static_cast<std::ptrdiff_t>(used), out.end());
+  deflateEnd(&zs);
+  return out;
+}
+
+TEST(WsDeflate, Rfc7692Section7_2_3_4MessageEndingWithBfinalBlock) {
+  // A sender may finish the DEFLATE stream (BFINAL) instead of sync-flushing; the next message
+  // then starts a new stream.
+  connection_options o;
+  o.deflate.enabled = true;
+  o.deflate.client_no_context_takeover = true;
+  o.release_idle_inflater = false;
+  connection c(o);
+  const bytes in = test::cat({test::raw_frame(0xC1, zlib_raw("first final", Z_FINISH)),
+                              test::raw_frame(0xC1, zlib_raw("second final", Z_FINISH))});
+  EXPECT_EQ(
+      drive(c, in),
+      (std::vector<recorded>{{event_type::message, opcode::text, "first final", 0, error::none},
+                             {event_type::message, opcode::text, "second final", 0, error::none}}));
+}
+
+TEST(WsDeflate, Rfc7692Section7_2_2MessageCutInsideABlockIs1007) {
+  // Without the sync flush the data stops mid-block: appending the tail cannot complete it and
+  // the stream would otherwise swallow the next message.
+  bytes partial = zlib_raw(std::string(200, 'q') + "tail", Z_NO_FLUSH);
+  partial.push_back(std::byte{0x05});
+  connection_options o;
+  o.deflate.enabled = true;
+  connection c(o);
+  const auto ev = drive(c, test::raw_frame(0xC1, partial));
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].type, event_type::failed);
+  EXPECT_EQ(ev[0].code, 1007);
+}
+
 TEST(WsDeflate, DecompressionBombStopsAtLimit) {
   const bytes bomb = zeros_bomb(16 << 20);
   EXPECT_LT(bomb.size(), 32u * 1024);  // 16 MiB of zeros in a few KiB
