@@ -124,7 +124,7 @@ void append_chunk_header(std::string& out, std::uint64_t size) {
 }
 
 void append_error_response(std::string& out, int status, std::string_view imf_date, bool keep_alive,
-                           bool head_only) {
+                           bool head_only, std::string_view extra_headers) {
   // Body: "404 Not Found\n" — small, fixed, and never echoes request bytes (no reflection).
   if (status < 100 || status > 999) status = 500;
   const std::string_view reason = reason_phrase(status);
@@ -134,6 +134,7 @@ void append_error_response(std::string& out, int status, std::string_view imf_da
       .content_length(4 + reason.size() + 1)
       .keep_alive(keep_alive);
   if (status == 405) w.header("Allow", "GET, HEAD, OPTIONS");
+  out.append(extra_headers);
   w.end();
   if (head_only) return;
   append_uint(out, static_cast<std::uint64_t>(status));

@@ -62,8 +62,11 @@ void append_chunk_header(std::string& out, std::uint64_t size);
 /// Append a complete canned response for @p status (4xx/5xx) with a tiny text/plain body.
 /// @param keep_alive false adds `Connection: close` (every parser error must close).
 /// @param head_only for HEAD requests: the same head, no body.
+/// @param extra_headers complete field lines ("Name: value\r\n"…) added to the head, e.g.
+///        `Content-Range: bytes */<size>` for 416 or `Location: …` for redirects.
 void append_error_response(std::string& out, int status, std::string_view imf_date,
-                           bool keep_alive = false, bool head_only = false);
+                           bool keep_alive = false, bool head_only = false,
+                           std::string_view extra_headers = {});
 
 /// Canned response for a parser error (status from the one error → status table).
 inline void append_error_response(std::string& out, error e, std::string_view imf_date) {

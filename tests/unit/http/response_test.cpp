@@ -95,6 +95,10 @@ TEST(HttpResponse, CannedErrors) {
   append_error_response(head, 404, "D", true, true);
   EXPECT_EQ(head.substr(head.size() - 4), "\r\n\r\n");
   EXPECT_NE(head.find("Connection: keep-alive"), std::string::npos);
+  std::string r416;
+  append_error_response(r416, 416, "D", true, false, "Content-Range: bytes */10\r\n");
+  EXPECT_NE(r416.find("\r\nContent-Range: bytes */10\r\n\r\n416 Range Not Satisfiable\n"),
+            std::string::npos);
   std::string e;
   append_error_response(e, error::header_fields_too_large, "D");
   EXPECT_EQ(e.rfind("HTTP/1.1 431 Request Header Fields Too Large\r\n", 0), 0u);
