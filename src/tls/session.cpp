@@ -26,6 +26,7 @@ namespace ns::tls {
 struct detail::session_buffers {
   std::vector<std::byte> in;
   std::size_t in_off = 0;
+  std::span<const std::byte> borrowed;  // caller's ciphertext, read after `in`, during one call
   std::vector<std::byte> out;
   std::size_t out_off = 0;
 };
@@ -40,6 +41,13 @@ int bio_read(BIO* b, char* data, std::size_t len, std::size_t* done) {
   auto* io = static_cast<detail::session_buffers*>(BIO_get_data(b));
   BIO_clear_retry_flags(b);
   const std::size_t avail = io->in.size() - io->in_off;
+  if (avail == 0 && !io->borrowed.empty()) {  // zero-copy path: read the caller's bytes
+    const std::size_t n = std::min(io->borrowed.size(), len);
+    std::memcpy(data, io->borrowed.data(), n);
+    io->borrowed = io->borrowed.subspan(n);
+    *done = n;
+    return 1;
+  }
   if (avail == 0) {
     BIO_set_retry_read(b);  // "would block": OpenSSL reports SSL_ERROR_WANT_READ
     *done = 0;
@@ -247,6 +255,20 @@ read_result session::read(std::span<std::byte> out) {
   }
   if (total > 0) return {total, status::ok};
   return {0, final_ == status::ok ? status::want_more : final_};
+}
+
+read_result session::read(std::span<const std::byte> ciphertext, std::span<std::byte> out) {
+  if (io_->in.size() != io_->in_off) {  // earlier bytes must be read first: append (copy)
+    feed(ciphertext);
+    return read(out);
+  }
+  io_->borrowed = ciphertext;
+  const read_result r = read(out);
+  // Keep what OpenSSL has not consumed; nothing borrowed survives this call.
+  const auto rest = io_->borrowed;
+  io_->borrowed = {};
+  if (!rest.empty() && final_ == status::ok) feed(rest);  // after an end, input is moot
+  return r;
 }
 
 write_result session::write(std::span<const std::byte> plaintext) {

@@ -97,6 +97,12 @@ class session {
   /// and then stays (`closed`, `truncated`, `error`).
   read_result read(std::span<std::byte> out);
 
+  /// `feed(ciphertext)` + `read(out)` without copying the ciphertext that is decrypted right
+  /// away: OpenSSL reads straight from @p ciphertext, and only what is left unconsumed when
+  /// this returns (a partial record, or input beyond what fits in @p out) is copied inside.
+  /// @p ciphertext need not outlive the call (a ring buffer can be recycled right after).
+  read_result read(std::span<const std::byte> ciphertext, std::span<std::byte> out);
+
   /// Drives the handshake only (useful for the client role to emit its ClientHello):
   /// `ok` once complete, else `want_more` or a terminal status.
   status handshake();
