@@ -21,6 +21,8 @@ std::string_view reason(error e) noexcept {
       return "HTTP/1.1 request without Host";
     case error::duplicate_host:
       return "more than one Host field";
+    case error::invalid_host:
+      return "invalid Host value";
     case error::length_and_chunked:
       return "Content-Length together with Transfer-Encoding";
     case error::duplicate_content_length:

@@ -17,6 +17,7 @@ enum class error {
   unknown_method,             ///< method token llhttp does not know → 501
   missing_host,               ///< HTTP/1.1 request without Host (RFC 9112 §3.2) → 400
   duplicate_host,             ///< more than one Host field (RFC 9112 §3.2) → 400
+  invalid_host,               ///< Host not uri-host [":" port] (RFC 9112 §3.2) → 400
   length_and_chunked,         ///< Content-Length with Transfer-Encoding (RFC 9112 §6.3) → 400
   duplicate_content_length,   ///< Content-Length repeated → 400
   invalid_content_length,     ///< Content-Length is not a decimal number → 400

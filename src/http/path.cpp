@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -136,8 +137,29 @@ void document_root::resolve(std::string_view target, resolved_file& out) const {
   out.fd.reset();
   out.fs_path.clear();
   out.location.clear();
-  const auto q = target.find('?');
-  const std::string_view path = target.substr(0, q);
+  // RFC 9112 §3.2.2: a server must accept absolute-form; the authority was already routed on.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    bool same = target.size() >= scheme.size();
+    for (std::size_t i = 0; i < scheme.size() && same; ++i) {
+      same = static_cast<char>(target[i] | 0x20) == scheme[i];
+    }
+    if (same) {
+      target.remove_prefix(scheme.size());
+      const auto start = target.find_first_of("/?");
+      target = start == std::string_view::npos ? std::string_view{} : target.substr(start);
+      if (target.empty() || target[0] == '?') {
+        resolve_origin("/", target, out);
+        return;
+      }
+      break;
+    }
+  }
+  const auto q = std::min(target.find('?'), target.size());
+  resolve_origin(target.substr(0, q), target.substr(q), out);
+}
+
+void document_root::resolve_origin(std::string_view path, std::string_view query,
+                                   resolved_file& out) const {
   if (path.empty() || path[0] != '/') {
     out.status = 400;
     return;
@@ -157,7 +179,7 @@ void document_root::resolve(std::string_view target, resolved_file& out) const {
       out.fd.reset();
       out.location.assign(path);
       out.location.push_back('/');
-      if (q != std::string_view::npos) out.location.append(target.substr(q));
+      out.location.append(query);
       out.status = 301;
       return;
     }

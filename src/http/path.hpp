@@ -63,7 +63,8 @@ class document_root {
   document_root(const document_root&) = delete;
   document_root& operator=(const document_root&) = delete;
 
-  /// Resolve a request-target (origin-form, "/a/b?q") into @p out.
+  /// Resolve a request-target (origin-form "/a/b?q", or absolute-form "http://h/a/b?q" whose
+  /// authority is ignored) into @p out.
   ///
   /// - malformed %-escape, %00/NUL, backslash (raw or %5C), not origin-form → 400
   /// - %2F (an encoded '/') → 404: a slash that is data cannot name a file
@@ -78,6 +79,7 @@ class document_root {
 
  private:
   [[nodiscard]] int open_beneath(const std::string& rel, resolved_file& out) const;
+  void resolve_origin(std::string_view path, std::string_view query, resolved_file& out) const;
 
   std::string root_;
   int root_fd_ = -1;

@@ -38,6 +38,17 @@ bool is_token(std::string_view s) noexcept {
   return true;
 }
 
+// uri-host [":" port] characters (RFC 3986 §3.2.2: reg-name, IP-literal, IPv4, port).
+bool valid_host(std::string_view s) noexcept {
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool ok = (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
+                    (u != 0 && std::strchr("-._~%!$&'()*+,;=:[]", u) != nullptr);
+    if (!ok) return false;
+  }
+  return true;
+}
+
 std::string_view trim_ows(std::string_view v) noexcept {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
@@ -250,7 +261,13 @@ int request_parser::headers_complete() {
       return -1;
     }
     request_.headers.push_back({name, value});
-    if (iequals(name, "host")) ++hosts;
+    if (iequals(name, "host")) {
+      ++hosts;
+      if (!valid_host(value)) {
+        error_ = http::error::invalid_host;
+        return -1;
+      }
+    }
     if (iequals(name, "expect") && iequals(value, "100-continue")) expects_continue_ = true;
   }
   if (hosts > 1) {

@@ -72,6 +72,17 @@ TEST_F(HttpPath, ServesFilesAndIndexes) {
   EXPECT_EQ(get("/sub/up/a.txt").status, 200);  // symlink that stays inside
 }
 
+TEST_F(HttpPath, AbsoluteForm) {
+  EXPECT_EQ(get("http://h/a.txt").status, 200);
+  EXPECT_EQ(get("HTTPS://h:443/sub/").status, 200);
+  EXPECT_EQ(get("http://h").fs_path, fs::canonical(root_).string() + "/index.html");
+  EXPECT_EQ(get("http://h?x").status, 200);
+  EXPECT_EQ(get("http://h/../outside.txt").status, 403);
+  auto r = get("http://h/sub?q");
+  EXPECT_EQ(r.status, 301);
+  EXPECT_EQ(r.location, "/sub/?q");
+}
+
 TEST_F(HttpPath, DirectoryWithoutSlashRedirects) {
   auto r = get("/sub?q=1");
   EXPECT_EQ(r.status, 301);
@@ -101,7 +112,7 @@ TEST_F(HttpPath, MalformedIsRefused) {
   EXPECT_EQ(get("/a\\b").status, 400);
   EXPECT_EQ(get("a.txt").status, 400);
   EXPECT_EQ(get("").status, 400);
-  EXPECT_EQ(get("http://h/a.txt").status, 400);
+  EXPECT_EQ(get("ftp://h/a.txt").status, 400);
   EXPECT_EQ(get("/missing").status, 404);
   EXPECT_EQ(get("/a.txt/x").status, 404);
 }

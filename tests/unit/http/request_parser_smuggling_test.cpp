@@ -63,6 +63,9 @@ std::vector<shape> shapes() {
        error::invalid_header},
       {"DEL in value", "GET / HTTP/1.1\r\nHost: h\r\nX: a\x7f\r\n\r\n", error::invalid_header},
       {"space before colon", "GET / HTTP/1.1\r\nHost : h\r\n\r\n", error::invalid_header},
+      {"host with space", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", error::invalid_host},
+      {"host with slash", "GET / HTTP/1.1\r\nHost: a/b\r\n\r\n", error::invalid_host},
+      {"host with at", "GET / HTTP/1.1\r\nHost: u@a\r\n\r\n", error::invalid_host},
       {"bad name char", "GET / HTTP/1.1\r\nHost: h\r\nX(y): 1\r\n\r\n", error::invalid_header},
   };
 }

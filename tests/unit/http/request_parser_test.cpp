@@ -97,6 +97,15 @@ TEST(HttpRequestParser, PipelinedRequestsOneAtATime) {
   expect_split_invariant(all);
 }
 
+TEST(HttpRequestParser, HostForms) {
+  for (std::string_view host : {"example.com", "example.com:8443", "[::1]:443", "10.0.0.1", ""}) {
+    request_parser p({});
+    const std::string in = "GET / HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n";
+    EXPECT_EQ(p.feed(std::string_view(in)).status, parse_status::request_ready) << host;
+    EXPECT_EQ(p.request().header("host"), host);
+  }
+}
+
 TEST(HttpRequestParser, KeepAliveRules) {
   auto ka = [](std::string_view in) {
     request_parser p({});
