@@ -61,6 +61,13 @@ bool deflater::compress(std::span<const std::byte> message, byte_buffer& out) {
   if (out.size() >= 4 && std::memcmp(out.data() + out.size() - 4, sync_tail, 4) == 0) {
     out.truncate(out.size() - 4);
   }
+  if (out.empty()) {
+    // zlib emits nothing for an empty message once the stream is already flushed; an empty
+    // payload would leave the peer's inflater mid-block after the tail, so send the single
+    // 0x00 byte of §7.2.3.6 (an empty stored block once the tail is appended).
+    *out.prepare(1) = std::byte{0};
+    out.commit(1);
+  }
   if (no_context_takeover_) deflateReset(&zs);
   return true;
 }
