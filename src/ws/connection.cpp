@@ -2,6 +2,7 @@
 #include "ws/connection.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace ns::ws {
@@ -209,7 +210,15 @@ feed_result connection::feed(std::span<const std::byte> in) {
         }
         declared_ += h.payload_length;
         // Uncompressed: the announced size already tells (fail before buffering anything).
-        if (!decoder_.message_compressed() && declared_ > opts_.limits.max_message_bytes) {
+        // Compressed: the inflated size is checked while inflating; the wire size is bounded
+        // too (DEFLATE expands incompressible data by a few bytes per 64 KiB stored block),
+        // so a stream of empty blocks cannot keep us busy forever.
+        const std::uint64_t max = opts_.limits.max_message_bytes;
+        const std::uint64_t slack = max / 16 + 1024;
+        const std::uint64_t cap = !decoder_.message_compressed() ? max
+                                  : max > UINT64_MAX - slack     ? UINT64_MAX
+                                                                 : max + slack;
+        if (declared_ > cap) {
           r.ev = fail(error::message_too_big);
           return r;
         }

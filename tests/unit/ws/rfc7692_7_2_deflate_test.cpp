@@ -192,6 +192,24 @@ TEST(WsDeflate, DecompressionBombThroughConnectionIs1009) {
   EXPECT_EQ(test::close_code_of(test::parse_output(c.pending_output()).at(0)), 1009);
 }
 
+TEST(WsDeflate, CompressedWireSizeIsBoundedToo) {
+  // 2000 bytes of empty stored blocks inflate to nothing but still count on the wire.
+  connection_options o;
+  o.deflate.enabled = true;
+  o.limits.max_message_bytes = 100;
+  connection c(o);
+  bytes empties;
+  for (int i = 0; i < 400; ++i) {
+    const bytes blk = test::hex({0x00, 0x00, 0x00, 0xFF, 0xFF});
+    empties.insert(empties.end(), blk.begin(), blk.end());
+  }
+  const auto ev = drive(c, test::cat({test::raw_frame(0x41, std::span(empties).first(1000)),
+                                      test::raw_frame(0x80, std::span(empties).subspan(1000))}));
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].err, error::message_too_big);
+  EXPECT_EQ(ev[0].code, 1009);
+}
+
 TEST(WsDeflate, InvalidDeflateDataIs1007) {
   connection_options o;
   o.deflate.enabled = true;
