@@ -199,4 +199,21 @@ void write_pem_files(const pem_pair& pair, const std::string& cert_path,
   write_file(cert_path, pair.cert_pem, 0644);
 }
 
+dev_certificate ensure_dev_certificate(const std::string& dir) {
+  dev_certificate d{dir + "/server.pem", dir + "/server.key", false};
+  struct stat st {};
+  if (::stat(d.cert_file.c_str(), &st) == 0 && ::stat(d.key_file.c_str(), &st) == 0) return d;
+  // Create each missing component of the path (like mkdir -p).
+  for (std::size_t pos = 1; pos != std::string::npos;) {
+    pos = dir.find('/', pos + 1);
+    const std::string part = dir.substr(0, pos);
+    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
+      throw std::runtime_error("tls: cannot create " + part + ": " + std::strerror(errno));
+    }
+  }
+  write_pem_files(make_self_signed(), d.cert_file, d.key_file);
+  d.created = true;
+  return d;
+}
+
 }  // namespace ns::tls

@@ -59,4 +59,17 @@ pem_pair issue_leaf(const pem_pair& issuer, const cert_options& opts);
 void write_pem_files(const pem_pair& pair, const std::string& cert_path,
                      const std::string& key_path);
 
+/// Paths of a development certificate made or found by `ensure_dev_certificate`.
+struct dev_certificate {
+  std::string cert_file;
+  std::string key_file;
+  bool created = false;  ///< true when this call generated them
+};
+
+/// ns_serve's first-run helper: uses `<dir>/server.pem` + `<dir>/server.key` if both exist
+/// (e.g. made by certs/gen.sh, signed by the dev CA), otherwise creates @p dir (mode 0700 if
+/// new) and writes a fresh self-signed ECDSA certificate for localhost / 127.0.0.1 there.
+/// Throws `std::runtime_error` on I/O failure.
+dev_certificate ensure_dev_certificate(const std::string& dir);
+
 }  // namespace ns::tls

@@ -125,3 +125,27 @@ TEST(TlsSelfSigned, WritesKeyWithMode0600) {
   EXPECT_THROW(write_pem_files(p, "/nonexistent/dir/c.pem", "/nonexistent/dir/k.pem"),
                std::runtime_error);
 }
+
+TEST(TlsSelfSigned, EnsureDevCertificateCreatesOnceThenReuses) {
+  char tmpl[] = "/tmp/ns_tls_dev_XXXXXX";
+  const std::string base = mkdtemp(tmpl);
+  const std::string dir = base + "/certs/dev";
+  const dev_certificate first = ensure_dev_certificate(dir);
+  EXPECT_TRUE(first.created);
+  struct stat st {};
+  ASSERT_EQ(::stat(first.key_file.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600U);
+  ASSERT_EQ(::stat(dir.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700U);
+  std::ifstream in(first.cert_file);
+  std::stringstream before;
+  before << in.rdbuf();
+  const dev_certificate second = ensure_dev_certificate(dir);
+  EXPECT_FALSE(second.created);
+  std::ifstream again(second.cert_file);
+  std::stringstream after;
+  after << again.rdbuf();
+  EXPECT_EQ(before.str(), after.str());
+  EXPECT_NE(before.str().find("BEGIN CERTIFICATE"), std::string::npos);
+  std::system(("rm -rf '" + base + "'").c_str());
+}
