@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "io/ring.hpp"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -30,8 +33,11 @@ std::string ring_setup_hint(int err) {
 
 ring::ring(unsigned entries) {
   // Newest flags first; each fallback keeps working semantics, only loses speed.
+  // R_DISABLED: the ring is built on one thread and driven by another (the loop); the single
+  // issuer becomes whichever thread enables it in attach_to_current_thread().
   const unsigned attempts[] = {
-      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
+      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL |
+          IORING_SETUP_R_DISABLED,
       IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
       0u,
   };
@@ -47,7 +53,17 @@ ring::ring(unsigned entries) {
     if (rc != -EINVAL) break;  // only "unknown flag" is worth a retry
   }
   if (rc < 0) throw std::system_error(-rc, std::generic_category(), ring_setup_hint(-rc));
-  // Best effort: a registered ring fd saves an fdget per io_uring_enter.
+}
+
+void ring::attach_to_current_thread() {
+  if (attached_) return;
+  attached_ = true;
+  if (flags_ & IORING_SETUP_R_DISABLED) {
+    // Debian's liburing 2.3 declares io_uring_enable_rings but does not export it.
+    (void)syscall(__NR_io_uring_register, ring_.ring_fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0);
+  }
+  // Registered ring fds are per thread: register from the thread that calls io_uring_enter.
+  // Best effort: it only saves an fdget per io_uring_enter.
   (void)io_uring_register_ring_fd(&ring_);
 }
 

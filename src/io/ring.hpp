@@ -25,6 +25,10 @@ class ring {
   ring(const ring&) = delete;
   ring& operator=(const ring&) = delete;
 
+  /// Makes the calling thread the ring's submitter (enables a ring created disabled and
+  /// registers the ring fd for this thread). Call once on the loop thread before any submit.
+  void attach_to_current_thread();
+
   /// An SQE to fill. When the SQ is full it submits the queued SQEs to make room; null only when
   /// the kernel refuses to take more (CQ overflow): the caller then fails that one operation.
   io_uring_sqe* get_sqe();
@@ -56,6 +60,7 @@ class ring {
  private:
   io_uring ring_{};
   unsigned flags_ = 0;
+  bool attached_ = false;
 };
 
 /// One line for an errno from io_uring_queue_init, with a hint about what to check.

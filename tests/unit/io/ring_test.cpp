@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <thread>
 
 #include "io/buffer_ring.hpp"
 #include "io/op.hpp"
@@ -20,6 +21,7 @@ TEST(IoRing, SetupHintNamesTheLikelyCause) {
 
 TEST(IoRing, GetSqeSurvivesAFullSubmissionQueue) {
   ring r(4);
+  r.attach_to_current_thread();
   // More NOPs than the SQ holds: get_sqe must submit to make room instead of failing.
   for (int i = 0; i < 64; ++i) {
     io_uring_sqe* sqe = r.get_sqe();
@@ -31,14 +33,30 @@ TEST(IoRing, GetSqeSurvivesAFullSubmissionQueue) {
   ASSERT_EQ(r.submit(), 0);
 }
 
+TEST(IoRing, CanBeBuiltOnOneThreadAndDrivenFromAnother) {
+  ring r(8);
+  int rc = -1;
+  std::thread t([&] {
+    r.attach_to_current_thread();
+    io_uring_sqe* sqe = r.get_sqe();
+    io_uring_prep_nop(sqe);
+    rc = r.submit_and_wait(std::chrono::milliseconds(1000));
+    r.drain([](const io_uring_cqe&) {});
+  });
+  t.join();
+  EXPECT_EQ(rc, 0);
+}
+
 TEST(IoRing, WaitTimesOutWithoutCompletions) {
   ring r(8);
+  r.attach_to_current_thread();
   EXPECT_EQ(r.submit_and_wait(std::chrono::milliseconds(20)), -ETIME);
 }
 
 TEST(IoBufferRing, MultishotRecvUsesAndRecyclesProvidedBuffers) {
   ring r(16);
-  buffer_ring br(r.raw(), 3, 2, 64);  // only two small buffers: forces ENOBUFS and re-arm
+  buffer_ring br(r.raw(), 3, 2, 64);
+  r.attach_to_current_thread();  // only two small buffers: forces ENOBUFS and re-arm
   int sv[2];
   ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
   auto arm = [&] {

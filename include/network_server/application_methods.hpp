@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// The callbacks an application overrides to receive events from a `network_server`.
+///
+/// Every callback runs on the server's loop thread, one at a time. A callback may call any
+/// `network_server` method, including closing the very connection it is called for; the
+/// connection's state is released only after the callback returns. Callbacks must not block.
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include <sys/uio.h>
+
+#include <network_server/http_request.hpp>
+#include <network_server/types.hpp>
+
+namespace ns {
+
+class network_server;
+
+class application_methods {
+ public:
+  virtual ~application_methods() = default;
+
+  /// A connection was accepted (before its TLS handshake). Called once per connection.
+  virtual void accept_callback(client_num_t client_num) { (void)client_num; }
+
+  /// A complete request arrived. Answer with `http_write`/`http_writev` (one call per response)
+  /// or `http_close`; requests pipelined behind it are held until it is answered.
+  virtual void http_read_callback(const http_request& request, client_num_t client_num) {
+    (void)request;
+    (void)client_num;
+  }
+
+  /// The bytes of one `http_write` have all been handed to the kernel (or failed: then
+  /// @p failed_req is true and the connection is closing). Called exactly once per http_write.
+  virtual void http_write_callback(client_num_t client_num, bool failed_req = false) {
+    (void)client_num;
+    (void)failed_req;
+  }
+
+  /// As `http_write_callback`, for `http_writev`.
+  virtual void http_writev_callback(client_num_t client_num, bool failed_req = false) {
+    (void)client_num;
+    (void)failed_req;
+  }
+
+  /// The connection is closed and its handle is no longer valid. Called exactly once per
+  /// accepted HTTP connection, after every write callback of that connection.
+  virtual void http_close_callback(client_num_t client_num) { (void)client_num; }
+
+  /// `raw_read` finished: @p data is the filled prefix of the buffer given to raw_read (empty at
+  /// end of file). Called exactly once per raw_read; on failure @p failed_req is true.
+  virtual void raw_read_callback(std::span<std::byte> data, client_num_t client_num,
+                                 bool failed_req = false) {
+    (void)data;
+    (void)client_num;
+    (void)failed_req;
+  }
+
+  /// `raw_readv` finished: @p bytes were read into the iovecs given to raw_readv.
+  virtual void raw_readv_callback(std::span<const iovec> iov, std::size_t bytes,
+                                  client_num_t client_num, bool failed_req = false) {
+    (void)iov;
+    (void)bytes;
+    (void)client_num;
+    (void)failed_req;
+  }
+
+  /// All bytes of one `raw_write` were written (or failed). Exactly once per raw_write.
+  virtual void raw_write_callback(client_num_t client_num, bool failed_req = false) {
+    (void)client_num;
+    (void)failed_req;
+  }
+
+  /// As `raw_write_callback`, for `raw_writev`.
+  virtual void raw_writev_callback(client_num_t client_num, bool failed_req = false) {
+    (void)client_num;
+    (void)failed_req;
+  }
+
+  /// The raw descriptor is closed (after `raw_close`, a failure, or shutdown); the handle is dead.
+  virtual void raw_close_callback(client_num_t client_num) { (void)client_num; }
+
+  /// An eventfd prepared with `eventfd_prepare` was triggered. One call per trigger; prepare
+  /// again to receive the next one (triggers meanwhile are counted, none is lost).
+  virtual void event_trigger_callback(client_num_t client_num, std::uint64_t additional_info) {
+    (void)client_num;
+    (void)additional_info;
+  }
+
+  /// A prepared eventfd failed or was closed before it was triggered.
+  virtual void event_error_close_callback(client_num_t client_num, std::uint64_t additional_info) {
+    (void)client_num;
+    (void)additional_info;
+  }
+
+  /// Called when `network_server::start()` is about to run its loop, on the loop thread.
+  virtual void server_started_callback(network_server& server) { (void)server; }
+};
+
+}  // namespace ns

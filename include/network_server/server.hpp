@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// `network_server`: one io_uring event loop serving HTTPS (and WSS) connections.
+///
+/// Run one `network_server` per thread; several servers may listen on the same port
+/// (`server_config::reuse_port`). All methods except `stop()` must be called on the loop thread
+/// (from inside callbacks); they return 0 on success or a negative errno, e.g. `-EBADF` for a
+/// closed or stale `client_num`, and then call no callback.
+
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string_view>
+
+#include <network_server/application_methods.hpp>
+#include <network_server/config.hpp>
+#include <network_server/types.hpp>
+
+namespace ns {
+
+class network_server {
+ public:
+  /// Creates the ring, the listening socket and the TLS context. Throws `std::system_error` or
+  /// `std::runtime_error` with a one-line message when any of them cannot be set up (busy port,
+  /// unreadable key, io_uring disabled, …). @p app must outlive the server.
+  network_server(server_config config, application_methods& app);
+  ~network_server();
+  network_server(const network_server&) = delete;
+  network_server& operator=(const network_server&) = delete;
+
+  /// Runs the event loop on the calling thread until `stop()`; returns 0, or -errno if the loop
+  /// failed. On return every connection has been closed through the close path.
+  int start();
+
+  /// Asks the loop to shut down gracefully: stop accepting, let queued writes finish (up to
+  /// `server_config::shutdown_deadline`), close everything, return from `start()`.
+  /// Safe to call from any thread and from a signal handler.
+  void stop() noexcept;
+
+  /// The port the listener is bound to (the actual one when 0 was configured).
+  [[nodiscard]] std::uint16_t port() const noexcept;
+
+  /// Queues one complete HTTP response (status line, headers, body) for @p client_num.
+  /// The bytes are encrypted and copied at once: the caller's buffer is free when this returns.
+  /// `http_write_callback` follows once they are sent (or failed).
+  int http_write(client_num_t client_num, std::span<const std::byte> data);
+  int http_write(client_num_t client_num, std::string_view data) {
+    return http_write(client_num, std::as_bytes(std::span(data.data(), data.size())));
+  }
+
+  /// As `http_write` for a response in several pieces (e.g. header block + body).
+  int http_writev(client_num_t client_num, std::span<const iovec> pieces);
+
+  /// Closes the connection after its queued output has been sent.
+  int http_close(client_num_t client_num);
+
+  // ---- raw descriptors ------------------------------------------------------------------
+
+  /// Hands an open descriptor (pipe, file, socket the application connected) to the server,
+  /// which owns it from now on and closes it on `raw_close` or shutdown. Returns its handle
+  /// in @p client_num; 0 or -errno (-EMFILE when every slot is taken).
+  int raw_adopt(int fd, client_num_t& client_num);
+
+  /// Reads once into @p buffer (which must stay valid until `raw_read_callback`). One read
+  /// per descriptor at a time (-EBUSY otherwise). Files are read at their current position.
+  int raw_read(client_num_t client_num, std::span<std::byte> buffer);
+
+  /// As `raw_read` into several buffers; @p iov and its buffers stay valid until the callback.
+  int raw_readv(client_num_t client_num, std::span<const iovec> iov);
+
+  /// Writes all of @p data (copied at once); `raw_write_callback` follows.
+  int raw_write(client_num_t client_num, std::span<const std::byte> data);
+
+  /// Writes all pieces (copied at once), in order; `raw_writev_callback` follows.
+  int raw_writev(client_num_t client_num, std::span<const iovec> pieces);
+
+  /// Closes the descriptor after queued writes; pending reads fail. `raw_close_callback` follows.
+  int raw_close(client_num_t client_num);
+
+  // ---- custom events and cross-thread work -------------------------------------------------
+
+  /// Opens an eventfd owned by this server; returns its handle, or `invalid_client` with errno
+  /// set when no slot or descriptor is available.
+  client_num_t eventfd_open();
+
+  /// Arms the eventfd: the next trigger calls `event_trigger_callback(client_num, info)`.
+  int eventfd_prepare(client_num_t client_num, std::uint64_t additional_info);
+
+  /// Triggers the eventfd. Safe from any thread. Returns 0 or -EBADF for an unknown handle.
+  int eventfd_trigger(client_num_t client_num);
+
+  /// Closes the eventfd; a prepared one reports `event_error_close_callback`.
+  int eventfd_close(client_num_t client_num);
+
+  /// Runs @p fn on the loop thread, soon, in the order posted. Safe from any thread: the way
+  /// for another thread to e.g. `http_write` to a client. Returns -ESHUTDOWN once stopping.
+  int post(std::function<void()> fn);
+
+  class impl;
+
+ private:
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace ns

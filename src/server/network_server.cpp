@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: MIT
+// The public face of network_server: forwards to impl (server_impl.hpp).
+#include <network_server/server.hpp>
+
+#include "server/server_impl.hpp"
+
+namespace ns {
+
+network_server::network_server(server_config config, application_methods& app)
+    : impl_(std::make_unique<impl>(*this, std::move(config), app)) {}
+
+network_server::~network_server() = default;
+
+int network_server::start() { return impl_->run(); }
+
+void network_server::stop() noexcept { impl_->request_stop(); }
+
+std::uint16_t network_server::port() const noexcept { return impl_->port(); }
+
+int network_server::http_write(client_num_t client_num, std::span<const std::byte> data) {
+  const iovec v{const_cast<std::byte*>(data.data()), data.size()};
+  return impl_->http_write(client_num, std::span<const iovec>(&v, 1), server::write_kind::http_write);
+}
+
+int network_server::http_writev(client_num_t client_num, std::span<const iovec> pieces) {
+  return impl_->http_write(client_num, pieces, server::write_kind::http_writev);
+}
+
+int network_server::http_close(client_num_t client_num) { return impl_->http_close(client_num); }
+
+int network_server::raw_adopt(int fd, client_num_t& client_num) {
+  return impl_->raw_adopt(fd, client_num);
+}
+
+int network_server::raw_read(client_num_t client_num, std::span<std::byte> buffer) {
+  return impl_->raw_read(client_num, buffer, {}, false);
+}
+
+int network_server::raw_readv(client_num_t client_num, std::span<const iovec> iov) {
+  return impl_->raw_read(client_num, {}, iov, true);
+}
+
+int network_server::raw_write(client_num_t client_num, std::span<const std::byte> data) {
+  const iovec v{const_cast<std::byte*>(data.data()), data.size()};
+  return impl_->raw_write(client_num, std::span<const iovec>(&v, 1), server::write_kind::raw_write);
+}
+
+int network_server::raw_writev(client_num_t client_num, std::span<const iovec> pieces) {
+  return impl_->raw_write(client_num, pieces, server::write_kind::raw_writev);
+}
+
+int network_server::raw_close(client_num_t client_num) { return impl_->raw_close(client_num); }
+
+client_num_t network_server::eventfd_open() { return impl_->eventfd_open(); }
+
+int network_server::eventfd_prepare(client_num_t client_num, std::uint64_t additional_info) {
+  return impl_->eventfd_prepare(client_num, additional_info);
+}
+
+int network_server::eventfd_trigger(client_num_t client_num) {
+  return impl_->eventfd_trigger(client_num);
+}
+
+int network_server::eventfd_close(client_num_t client_num) {
+  return impl_->eventfd_close(client_num);
+}
+
+int network_server::post(std::function<void()> fn) { return impl_->post(std::move(fn)); }
+
+}  // namespace ns

@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MIT
+// Bytes in and out of a connection: ciphertext → tls::session → plaintext → http parser →
+// http_read_callback; http_write → tls::session → output queue → send.
+//
+// Pipelining (RFC 9112 §9.3.2): the parser hands out one request at a time; while the
+// application owes its response the connection is in `responding` and further bytes wait in the
+// connection's input buffer, so a response is never sent before the one ahead of it.
+#include <cerrno>
+#include <cstring>
+
+#include "io/listener.hpp"
+#include "server/log.hpp"
+#include "server/server_impl.hpp"
+
+namespace ns {
+namespace {
+
+// Plaintext held back while a response is owed; a client that pipelines more than this without
+// reading its answers is cut off.
+constexpr std::size_t max_pipelined_bytes = 1024 * 1024;
+
+const char* reason_phrase(int status) {
+  switch (status) {
+    case 400: return "Bad Request";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 431: return "Request Header Fields Too Large";
+    case 501: return "Not Implemented";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Error";
+  }
+}
+
+}  // namespace
+
+void network_server::impl::on_ciphertext(client_num_t c, conn& k, std::span<const std::byte>) {
+  tls::session& s = *k.tls;
+  for (;;) {
+    const bool was_done = s.handshake_done();
+    const tls::read_result r = s.read(scratch_);
+    drain_tls_output(k);
+    if (!was_done && s.handshake_done()) set_phase(static_cast<std::uint32_t>(c), k, server::conn_phase::idle);
+    if (r.st == tls::status::ok) {
+      on_plaintext(c, k, std::span<const std::byte>(scratch_.data(), r.bytes));
+      if (k.closing || k.close_after_flush) break;
+      continue;
+    }
+    if (r.st == tls::status::want_more) break;
+    if (r.st == tls::status::closed) {
+      // close_notify from the peer: answer with ours (queued by close_graceful) and close.
+      close_graceful(c, k);
+      break;
+    }
+    // error / truncated: one line with the peer, then close (an alert may be queued).
+    NS_LOG(log_level::warn, io::peer_name(k.fd), ": TLS ", s.handshake_done() ? "" : "handshake ",
+           "error: ", s.last_error());
+    close_graceful(c, k);
+    break;
+  }
+  flush(c, k);
+}
+
+void network_server::impl::on_plaintext(client_num_t c, conn& k, std::span<const std::byte> bytes) {
+  if (k.responding_hold()) {
+    // Hold pipelined bytes until the current response is written.
+    if (k.inbuf.size() + bytes.size() > max_pipelined_bytes) {
+      NS_LOG(log_level::warn, io::peer_name(k.fd), ": too many pipelined bytes; closing");
+      close_hard(c, k);
+      return;
+    }
+    k.inbuf.insert(k.inbuf.end(), bytes.begin(), bytes.end());
+    return;
+  }
+  if (!k.inbuf.empty()) {
+    k.inbuf.insert(k.inbuf.end(), bytes.begin(), bytes.end());
+    parse_buffered(c, k);
+    return;
+  }
+  std::span<const std::byte> in = bytes;
+  while (!k.closing && !k.close_after_flush) {
+    const http::parse_result r = k.parser.feed(in);
+    in = in.subspan(r.consumed);
+    const auto slot = static_cast<std::uint32_t>(c);
+    switch (r.status) {
+      case http::parse_status::need_more:
+        if (k.phase == server::conn_phase::idle) set_phase(slot, k, server::conn_phase::reading);
+        return;
+      case http::parse_status::request_ready: {
+        k.keep_alive = k.parser.request().keep_alive;
+        set_phase(slot, k, server::conn_phase::responding);
+        app_.http_read_callback(k.parser.request(), c);
+        if (k.responding_hold()) {
+          // Not answered yet: keep what follows for later.
+          k.inbuf.insert(k.inbuf.end(), in.begin(), in.end());
+          return;
+        }
+        continue;
+      }
+      case http::parse_status::error:
+        NS_LOG(log_level::info, io::peer_name(k.fd), ": bad request (",
+               http::reason(k.parser.error()), "); answering ", k.parser.status_code());
+        answer_error(c, k, k.parser.status_code());
+        return;
+      default:
+        // Streaming bodies, 100-continue and upgrades are answered as not implemented for now.
+        answer_error(c, k, 501);
+        return;
+    }
+  }
+}
+
+void network_server::impl::parse_buffered(client_num_t c, conn& k) {
+  // Move the buffered bytes out so on_plaintext parses them from the start exactly once.
+  std::vector<std::byte> pending;
+  pending.swap(k.inbuf);
+  on_plaintext(c, k, pending);
+  if (k.inbuf.empty()) {
+    pending.clear();
+    k.inbuf.swap(pending);  // keep the capacity for the next burst
+  }
+}
+
+void network_server::impl::resume_pending() {
+  while (!to_resume_.empty()) {
+    const client_num_t c = to_resume_.back();
+    to_resume_.pop_back();
+    conn* k = conns_.find(c);
+    if (k == nullptr) continue;
+    k->resume_listed = false;
+    if (k->closing || k->close_after_flush || k->responding_hold() || k->inbuf.empty()) continue;
+    parse_buffered(c, *k);
+    flush(c, *k);
+  }
+}
+
+void network_server::impl::answer_error(client_num_t c, conn& k, int status) {
+  char buf[256];
+  const char* phrase = reason_phrase(status);
+  const int n = std::snprintf(buf, sizeof(buf),
+                              "HTTP/1.1 %d %s\r\nServer: network_server\r\nContent-Type: "
+                              "text/plain\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s\n",
+                              status, phrase, std::strlen(phrase) + 1, phrase);
+  const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(buf),
+                                         static_cast<std::size_t>(n));
+  if (k.tls) {
+    if (k.tls->handshake_done()) queue_encrypted(c, k, bytes);
+  } else {
+    queue_plain(k, bytes);
+  }
+  k.out.mark(server::write_kind::internal);
+  close_graceful(c, k);
+}
+
+void network_server::impl::queue_plain(conn& k, std::span<const std::byte> bytes) {
+  k.out.append(bytes);
+}
+
+bool network_server::impl::queue_encrypted(client_num_t, conn& k, std::span<const std::byte> plaintext) {
+  const tls::write_result w = k.tls->write(plaintext);
+  drain_tls_output(k);
+  return w.st == tls::status::ok;
+}
+
+void network_server::impl::drain_tls_output(conn& k) {
+  const std::size_t n = k.tls->pending_ciphertext();
+  if (n == 0) return;
+  auto dst = k.out.prepare(n);
+  k.out.commit(k.tls->take_ciphertext(dst));
+}
+
+int network_server::impl::http_write(client_num_t c, std::span<const iovec> pieces,
+                                     server::write_kind kind) {
+  conn* k = conns_.find(c);
+  if (k == nullptr) return -EBADF;
+  if (k->closing || k->close_after_flush) return -EPIPE;
+  std::size_t total = 0;
+  for (const iovec& v : pieces) total += v.iov_len;
+  if (k->out.queued() + total > config_.max_queued_output) return -ENOBUFS;
+  if (k->tls) {
+    if (!k->tls->handshake_done()) return -EAGAIN;
+    if (total <= scratch_.size() && pieces.size() > 1) {
+      // One SSL_write for the whole response: fewer, fuller TLS records.
+      std::size_t off = 0;
+      for (const iovec& v : pieces) {
+        std::memcpy(scratch_.data() + off, v.iov_base, v.iov_len);
+        off += v.iov_len;
+      }
+      if (!queue_encrypted(c, *k, std::span<const std::byte>(scratch_.data(), total))) return -EPIPE;
+    } else {
+      for (const iovec& v : pieces) {
+        if (!queue_encrypted(c, *k, {static_cast<const std::byte*>(v.iov_base), v.iov_len})) {
+          return -EPIPE;
+        }
+      }
+    }
+  } else {
+    for (const iovec& v : pieces) queue_plain(*k, {static_cast<const std::byte*>(v.iov_base), v.iov_len});
+  }
+  k->out.mark(kind);
+  if (k->phase == server::conn_phase::responding) {
+    // This write answers the request in hand: the next pipelined one may be parsed.
+    set_phase(static_cast<std::uint32_t>(c), *k, server::conn_phase::idle);
+    if (!k->keep_alive) {
+      close_graceful(c, *k);
+      return 0;
+    }
+    if (!k->inbuf.empty() && !k->resume_listed) {
+      k->resume_listed = true;
+      to_resume_.push_back(c);
+    }
+  }
+  flush(c, *k);
+  return 0;
+}
+
+int network_server::impl::http_close(client_num_t c) {
+  conn* k = conns_.find(c);
+  if (k == nullptr) return -EBADF;
+  close_graceful(c, *k);
+  return 0;
+}
+
+}  // namespace ns

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// network_server::impl — the loop that glues io ↔ tls ↔ http ↔ application callbacks.
+//
+// Every completion is tagged (io/op.hpp) with its connection's slot and generation, so a
+// completion for a connection that has closed is recognised and dropped. Connections are never
+// freed inside a callback: a close only marks the connection; the one close path
+// (finalize_closed) runs after each completion has been fully handled, once every in-flight
+// operation of the connection has completed.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include <network_server/server.hpp>
+
+#include "io/buffer_ring.hpp"
+#include "io/op.hpp"
+#include "io/ring.hpp"
+#include "io/slot_map.hpp"
+#include "io/timer_wheel.hpp"
+#include "server/connection.hpp"
+#include "tls/context.hpp"
+
+namespace ns {
+
+class network_server::impl {
+ public:
+  impl(network_server& self, server_config config, application_methods& app);
+  ~impl();
+
+  int run();
+  void request_stop() noexcept;
+  [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+  int http_write(client_num_t c, std::span<const iovec> pieces, server::write_kind kind);
+  int http_close(client_num_t c);
+
+  // ---- raw descriptors, eventfds, post (server_raw.cpp)
+  int raw_adopt(int fd, client_num_t& out);
+  int raw_read(client_num_t c, std::span<std::byte> buf, std::span<const iovec> iov, bool vector);
+  int raw_write(client_num_t c, std::span<const iovec> pieces, server::write_kind kind);
+  int raw_close(client_num_t c);
+  client_num_t eventfd_open();
+  int eventfd_prepare(client_num_t c, std::uint64_t info);
+  int eventfd_trigger(client_num_t c);
+  int eventfd_close(client_num_t c);
+  int post(std::function<void()> fn);
+
+ private:
+  using conn = server::connection;
+
+  // ---- loop plumbing (server_loop.cpp)
+  void dispatch(const io_uring_cqe& cqe);
+  void arm_accept();
+  void arm_wake();
+  void arm_recv(client_num_t c, conn& k);
+  void flush(client_num_t c, conn& k);
+  void on_accept(const io_uring_cqe& cqe);
+  void on_recv(client_num_t c, conn& k, const io_uring_cqe& cqe);
+  void on_send(client_num_t c, conn& k, const io_uring_cqe& cqe);
+  void on_timer(std::uint32_t slot);
+  void set_phase(std::uint32_t slot, conn& k, server::conn_phase p);
+  void begin_stop();
+  void tick();
+  [[nodiscard]] std::uint64_t now_ms() const noexcept { return now_ms_; }
+
+  void on_raw_read(client_num_t c, conn& k, const io_uring_cqe& cqe);
+  void on_event_read(client_num_t c, conn& k, const io_uring_cqe& cqe);
+  void run_posted();
+  [[nodiscard]] io_uring_sqe* sqe_for(client_num_t c, io::op_kind kind);
+
+  // ---- close path (server_close.cpp)
+  void close_graceful(client_num_t c, conn& k);
+  void close_hard(client_num_t c, conn& k);
+  void finalize_closed();
+  void fire_write_callback(client_num_t c, server::write_kind kind, bool failed);
+
+  // ---- bytes in (server_http.cpp)
+  void on_ciphertext(client_num_t c, conn& k, std::span<const std::byte> bytes);
+  void on_plaintext(client_num_t c, conn& k, std::span<const std::byte> bytes);
+  void parse_buffered(client_num_t c, conn& k);
+  void resume_pending();
+  void answer_error(client_num_t c, conn& k, int status);
+  void queue_plain(conn& k, std::span<const std::byte> bytes);
+  bool queue_encrypted(client_num_t c, conn& k, std::span<const std::byte> plaintext);
+  void drain_tls_output(conn& k);
+
+  network_server& self_;
+  server_config config_;
+  application_methods& app_;
+  std::shared_ptr<const tls::context> tls_;
+  io::ring ring_;
+  std::optional<io::buffer_ring> buffers_;
+  io::slot_map<conn> conns_;
+  io::timer_wheel timers_;
+  int listen_fd_ = -1;
+  int wake_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::uint64_t wake_buf_ = 0;
+  bool accept_armed_ = false;
+  bool accept_paused_ = false;
+  bool stopping_ = false;
+  std::uint64_t stop_deadline_ms_ = 0;
+  std::uint64_t now_ms_ = 0;
+  std::atomic<bool> stop_requested_{false};
+  std::vector<client_num_t> to_finalize_;
+  std::vector<client_num_t> to_resume_;
+  std::vector<std::byte> scratch_;  // one per loop: decrypted bytes live here for one CQE
+
+  // Cross-thread entry points: eventfd_trigger and post are called from other threads.
+  std::mutex cross_mutex_;
+  std::unordered_map<client_num_t, int> event_fds_;  // live application eventfds
+  std::vector<std::function<void()>> posted_;
+  std::vector<std::function<void()>> running_;        // loop-thread copy being run
+  bool stopping_posts_ = false;                       // guarded by cross_mutex_
+};
+
+}  // namespace ns

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: MIT
+#include "support/process.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace ns::test {
+namespace {
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+int decode_status(int st) {
+  if (WIFEXITED(st)) return WEXITSTATUS(st);
+  if (WIFSIGNALED(st)) return 128 + WTERMSIG(st);
+  return -1;
+}
+
+}  // namespace
+
+child_process::child_process(std::vector<std::string> argv) {
+  char tmpl[] = "/tmp/ns_child_XXXXXX";
+  const char* dir = mkdtemp(tmpl);
+  out_path_ = std::string(dir ? dir : "/tmp") + "/stdout";
+  err_path_ = std::string(dir ? dir : "/tmp") + "/stderr";
+  pid_ = fork();
+  if (pid_ == 0) {
+    int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, 1);
+    dup2(err, 2);
+    // Only stdin/out/err survive into the child: the fd counts tests take are the server's own.
+    for (int fd = 3; fd < 1024; ++fd) close(fd);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+}
+
+child_process::~child_process() {
+  if (pid_ > 0 && status_ == -1) {
+    kill(pid_, SIGKILL);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(std::filesystem::path(out_path_).parent_path(), ec);
+}
+
+std::string child_process::wait_for_output(const std::string& needle, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    std::string text = slurp(out_path_);
+    if (text.find(needle) != std::string::npos) return text;
+    int st = 0;
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      status_ = decode_status(st);
+      return "";
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return "";
+}
+
+int child_process::wait(std::chrono::milliseconds timeout) {
+  if (status_ != -1) return status_;
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    int st = 0;
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      status_ = decode_status(st);
+      return status_;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return -1;
+}
+
+int child_process::stop(int sig, std::chrono::milliseconds timeout) {
+  if (status_ != -1) return status_;
+  kill(pid_, sig);
+  return wait(timeout);
+}
+
+std::string child_process::stdout_text() const { return slurp(out_path_); }
+std::string child_process::stderr_text() const { return slurp(err_path_); }
+
+int open_fd_count(pid_t pid) {
+  const std::string path = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = opendir(path.c_str());
+  if (d == nullptr) return -1;
+  int n = 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  closedir(d);
+  return n;
+}
+
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  }
+  return -1;
+}
+
+std::string binary_path(const std::string& relative) {
+  const char* dir = std::getenv("NS_BINARY_DIR");
+  return std::string(dir ? dir : ".") + "/" + relative;
+}
+
+std::string source_path(const std::string& relative) {
+  const char* dir = std::getenv("NS_SOURCE_DIR");
+  return std::string(dir ? dir : ".") + "/" + relative;
+}
+
+temp_dir::temp_dir() {
+  char tmpl[] = "/tmp/ns_test_XXXXXX";
+  const char* d = mkdtemp(tmpl);
+  path_ = d ? d : "/tmp";
+}
+
+temp_dir::~temp_dir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string temp_dir::write(const std::string& name, const std::string& content) const {
+  const std::filesystem::path p = std::filesystem::path(path_) / name;
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary);
+  out << content;
+  return p.string();
+}
+
+served start_ns_serve(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{binary_path("src/bin/ns_serve"), "--port", "0"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  served s;
+  s.process = std::make_unique<child_process>(argv);
+  const std::string out = s.process->wait_for_output("/ with ", std::chrono::seconds(20));
+  const std::size_t colon = out.find("://");
+  if (colon == std::string::npos) return s;
+  const std::size_t port_at = out.find(':', colon + 3);
+  if (port_at != std::string::npos) s.port = static_cast<std::uint16_t>(std::atoi(out.c_str() + port_at + 1));
+  return s;
+}
+
+}  // namespace ns::test
