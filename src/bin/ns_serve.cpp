@@ -3,50 +3,49 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include <network_server/network_server.hpp>
 
+#include "bin/access_log.hpp"
 #include "bin/options.hpp"
 #include "bin/static_site.hpp"
+#include "bin/ws_endpoints.hpp"
+#include "bin/status.hpp"
 #include "tls/self_signed.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
-// Makes (once) the development certificate used when no --cert is given.
+// Without --cert, a development certificate under certs/dev/ (made on first run).
 bool ensure_dev_certificate(ns::serve::options& opt, std::string& error) {
   if (opt.server.plaintext || !opt.server.tls.certificates.empty()) return true;
-  const fs::path dir = opt.dev_cert_dir;
-  const std::string cert = (dir / "server.crt").string();
-  const std::string key = (dir / "server.key").string();
-  std::error_code ec;
-  if (!fs::exists(cert, ec) || !fs::exists(key, ec)) {
-    fs::create_directories(dir, ec);
-    if (ec) {
-      error = "cannot create " + dir.string() + ": " + ec.message();
-      return false;
+  try {
+    const auto dev = ns::tls::ensure_dev_certificate(opt.dev_cert_dir);
+    if (dev.created) {
+      std::fprintf(stderr,
+                   "ns_serve: made a self-signed development certificate (ECDSA P-256, localhost, "
+                   "127.0.0.1): %s; use --cert/--key for a real one\n",
+                   dev.cert_file.c_str());
     }
-    try {
-      ns::tls::write_pem_files(ns::tls::make_self_signed(), cert, key);
-    } catch (const std::exception& e) {
-      error = std::string("cannot write the development certificate: ") + e.what();
-      return false;
-    }
-    std::fprintf(stderr,
-                 "ns_serve: made a self-signed development certificate (ECDSA P-256, localhost, "
-                 "127.0.0.1) in %s; use --cert/--key for a real one\n",
-                 dir.c_str());
+    opt.server.tls.certificates.push_back({dev.cert_file, dev.key_file});
+  } catch (const std::exception& e) {
+    error = std::string("cannot make the development certificate: ") + e.what();
+    return false;
   }
-  opt.server.tls.certificates.push_back({cert, key});
   return true;
 }
 
@@ -69,11 +68,19 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ns_serve: --root %s is not a directory\n", opt.root.c_str());
     return 2;
   }
+  for (const auto& pair : opt.server.tls.certificates) {
+    for (const std::string* file : {&pair.cert_file, &pair.key_file}) {
+      if (::access(file->c_str(), R_OK) != 0) {
+        std::fprintf(stderr, "ns_serve: %s %s: %s\n", file == &pair.cert_file ? "--cert" : "--key",
+                     file->c_str(), std::strerror(errno));
+        return 2;
+      }
+    }
+  }
   if (!ensure_dev_certificate(opt, error)) {
     std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
     return 2;
   }
-
   // Signals are taken by one thread with sigwait; every loop thread has them blocked.
   sigset_t signals;
   sigemptyset(&signals);
@@ -83,14 +90,43 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  std::vector<std::unique_ptr<ns::serve::static_site>> sites;
-  std::vector<std::unique_ptr<ns::network_server>> servers;
+  // After the mask: the writer thread inherits it (a signal must not land there).
+  std::unique_ptr<ns::serve::access_log> access;
   try {
+    if (!opt.access_log.empty()) access = std::make_unique<ns::serve::access_log>(opt.access_log);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ns_serve: %s\n", e.what());
+    return 2;
+  }
+
+  // Per thread: the site wrapped by the access log and the status endpoint (bin/status.hpp).
+  ns::serve::status_hub hub;
+  std::vector<std::unique_ptr<ns::serve::static_site>> sites;
+  std::vector<std::unique_ptr<ns::serve::instrumented_app>> apps;
+  std::vector<std::unique_ptr<ns::network_server>> servers;
+  std::shared_ptr<ns::shared_tls> tls;  // one for all threads: one reload, shared tickets
+  try {
+    if (!opt.server.plaintext) {
+      try {
+        tls = ns::shared_tls::create(opt.server.tls);
+      } catch (const std::exception& e) {
+        // Name the pair(s) on the command line: the TLS layer names the file it was reading.
+        std::string pairs;
+        for (const auto& p : opt.server.tls.certificates) {
+          pairs += (pairs.empty() ? "" : ", ") + ("--cert " + p.cert_file + " --key " + p.key_file);
+        }
+        throw std::runtime_error("cannot use " + pairs + ": " + e.what());
+      }
+    }
     for (unsigned i = 0; i < opt.threads; ++i) {
-      sites.push_back(std::make_unique<ns::serve::static_site>(opt.root));
+      sites.push_back(std::make_unique<ns::serve::ws_site>());
+      apps.push_back(std::make_unique<ns::serve::instrumented_app>(*sites.back(), access.get(),
+                                                                   opt.status_path, hub));
       auto cfg = opt.server;
+      ns::serve::static_site::configure(cfg, opt.root);  // document root, 404 page
       if (i > 0) cfg.port = servers.front()->port();  // all threads share the first's port
-      servers.push_back(std::make_unique<ns::network_server>(cfg, *sites.back()));
+      servers.push_back(std::make_unique<ns::network_server>(cfg, *apps.back(), tls));
+      hub.add(*servers.back());
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ns_serve: %s\n", e.what());
@@ -113,7 +149,14 @@ int main(int argc, char** argv) {
       if (sigwait(&signals, &sig) != 0) continue;
       if (loops_done.load()) return;  // our own wake-up after the loops ended
       if (sig == SIGHUP) {
-        std::fprintf(stderr, "ns_serve: SIGHUP (certificate reload is not wired yet)\n");
+        if (!tls) continue;
+        const std::string err = tls->reload(opt.server.tls);
+        if (err.empty()) {
+          std::fprintf(stderr, "ns_serve: SIGHUP: certificates reloaded\n");
+        } else {
+          std::fprintf(stderr, "ns_serve: SIGHUP: reload failed, keeping the current certificates: %s\n",
+                       err.c_str());
+        }
         continue;
       }
       std::fprintf(stderr, "ns_serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");

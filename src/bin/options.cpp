@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "bin/options.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <string_view>
 #include <thread>
+
+#include "bin/config_file.hpp"
 
 namespace ns::serve {
 namespace {
@@ -13,95 +17,223 @@ bool parse_uint(std::string_view text, unsigned long max, unsigned long& out) {
   return ec == std::errc() && p == text.data() + text.size() && out <= max;
 }
 
+// "max_connections" and "max-connections" name the same setting.
+std::string canonical(std::string_view name) {
+  std::string s(name);
+  std::replace(s.begin(), s.end(), '_', '-');
+  return s;
+}
+
 }  // namespace
 
 std::string usage() {
-  return
-      "usage: ns_serve [options]\n"
-      "Serves a directory over HTTPS (and WebSockets) from io_uring.\n"
-      "\n"
-      "  --bind ADDR        address to listen on (default 127.0.0.1)\n"
-      "  --port N           TCP port (default 8443)\n"
-      "  --root DIR         document root (default examples/public)\n"
-      "  --cert FILE        certificate chain, PEM (default: a development certificate made\n"
-      "                     on first run under certs/dev/)\n"
-      "  --key FILE         private key of --cert, PEM\n"
-      "  --threads N        event loops, one per thread (default: number of cores)\n"
-      "  --plain            serve plaintext HTTP (only behind a TLS-terminating proxy)\n"
-      "  --max-connections N  per thread (default 10000)\n"
-      "  --log-level LEVEL  debug, info, warn, error or off (default info)\n"
-      "  --help             this text\n";
+  return "usage: ns_serve [options]\n"
+         "Serves a directory over HTTPS (and WebSockets) from io_uring.\n"
+         "\n"
+         "  --config FILE      read settings from FILE: one 'key = value' per line, the names of\n"
+         "                     these flags without '--' (flags given too override the file)\n"
+         "  --bind ADDR        address to listen on (default 127.0.0.1)\n"
+         "  --port N           TCP port, 0 for any free one (default 8443)\n"
+         "  --root DIR         document root (default examples/public)\n"
+         "  --cert FILE        certificate chain, PEM (default: a development certificate made\n"
+         "                     on first run under certs/dev/)\n"
+         "  --key FILE         private key of --cert, PEM; repeat --cert/--key pairs for SNI\n"
+         "                     (each certificate serves the names in its SAN; the first is the\n"
+         "                     default for unknown names)\n"
+         "  --sni NAME:CERT:KEY  one more certificate pair for SNI (same as --cert CERT --key "
+         "KEY)\n"
+         "  --threads N        event loops, one per thread (default: number of cores)\n"
+         "  --plain            serve plaintext HTTP (only behind a TLS-terminating proxy;\n"
+         "                     default off)\n"
+         "  --max-connections N  per thread (default 10000)\n"
+         "  --handshake-timeout S  seconds to finish the TLS handshake (default 10)\n"
+         "  --header-timeout S     seconds to receive a request's headers (default 10)\n"
+         "  --idle-timeout S       seconds a keep-alive connection may stay idle (default 60)\n"
+         "  --shutdown-deadline S  seconds SIGTERM waits for queued responses (default 5)\n"
+         "  --log-level LEVEL  error log on stderr: debug, info, warn, error or off (default "
+         "info)\n"
+         "  --access-log FILE  one line per response in the combined log format, appended to\n"
+         "                     FILE, or '-' for stdout (default: no access log)\n"
+         "  --status-path PATH  answer GET PATH with JSON counters of all threads, e.g.\n"
+         "                     /_status (default: off)\n"
+         "  --help             this text\n"
+         "\n"
+         "SIGINT/SIGTERM: graceful shutdown; SIGHUP: reload the certificates.\n"
+         "Exit status: 0 after a clean shutdown, 1 if a loop failed, 2 on a configuration error.\n";
+}
+
+bool setting_takes_value(std::string_view name) {
+  const std::string n = canonical(name);
+  return n != "plain" && n != "help";
+}
+
+bool known_setting(std::string_view name) {
+  static constexpr std::string_view names[] = {"help",
+                                               "plain",
+                                               "bind",
+                                               "port",
+                                               "root",
+                                               "cert",
+                                               "key",
+                                               "sni",
+                                               "handshake-timeout",
+                                               "header-timeout",
+                                               "idle-timeout",
+                                               "shutdown-deadline",
+                                               "threads",
+                                               "max-connections",
+                                               "log-level",
+                                               "access-log",
+                                               "status-path",
+                                               "config"};
+  const std::string n = canonical(name);
+  return std::find(std::begin(names), std::end(names), n) != std::end(names);
+}
+
+bool apply_setting(std::string_view name, std::string_view v, options& out, cert_list& certs,
+                   std::string& error) {
+  const std::string a = canonical(name);
+  const std::string flag = "--" + a;
+  if (setting_takes_value(a) && v.empty()) {
+    error = flag + " needs a value";
+    return false;
+  }
+  unsigned long n = 0;
+  if (a == "help") {
+    out.help = true;
+  } else if (a == "plain") {
+    out.server.plaintext = true;
+  } else if (a == "bind") {
+    out.server.bind_address = std::string(v);
+  } else if (a == "port") {
+    if (!parse_uint(v, 65535, n)) {
+      error = flag + ": '" + std::string(v) + "' is not a port number (0-65535)";
+      return false;
+    }
+    out.server.port = static_cast<std::uint16_t>(n);
+  } else if (a == "root") {
+    out.root = std::string(v);
+  } else if (a == "cert") {
+    certs.certs.emplace_back(v);
+  } else if (a == "key") {
+    certs.keys.emplace_back(v);
+  } else if (a == "sni") {
+    // NAME:CERT:KEY — the certificate's own SAN names decide what it serves; NAME documents
+    // the intent on the command line.
+    const auto c1 = v.find(':');
+    const auto c2 = c1 == std::string_view::npos ? c1 : v.find(':', c1 + 1);
+    if (c2 == std::string_view::npos || c1 == 0 || c2 == c1 + 1 || c2 + 1 == v.size()) {
+      error = flag + ": expected NAME:CERT:KEY, got '" + std::string(v) + "'";
+      return false;
+    }
+    certs.certs.emplace_back(v.substr(c1 + 1, c2 - c1 - 1));
+    certs.keys.emplace_back(v.substr(c2 + 1));
+  } else if (a == "handshake-timeout" || a == "header-timeout" || a == "idle-timeout" ||
+             a == "shutdown-deadline") {
+    if (!parse_uint(v, 86400, n) || n == 0) {
+      error = flag + ": '" + std::string(v) + "' is not a number of seconds (1-86400)";
+      return false;
+    }
+    const std::chrono::milliseconds ms{static_cast<long long>(n) * 1000};
+    if (a == "handshake-timeout") out.server.handshake_timeout = ms;
+    if (a == "header-timeout") out.server.header_timeout = ms;
+    if (a == "idle-timeout") out.server.idle_timeout = ms;
+    if (a == "shutdown-deadline") out.server.shutdown_deadline = ms;
+  } else if (a == "threads") {
+    if (!parse_uint(v, 256, n) || n == 0) {
+      error = flag + ": '" + std::string(v) + "' is not a number between 1 and 256";
+      return false;
+    }
+    out.threads = static_cast<unsigned>(n);
+  } else if (a == "max-connections") {
+    if (!parse_uint(v, 1'000'000, n) || n == 0) {
+      error = flag + ": '" + std::string(v) + "' is not a number between 1 and 1000000";
+      return false;
+    }
+    out.server.max_connections = static_cast<unsigned>(n);
+  } else if (a == "log-level") {
+    if (!parse_log_level(v, out.level)) {
+      error = flag + ": '" + std::string(v) + "' is not one of debug, info, warn, error, off";
+      return false;
+    }
+  } else if (a == "access-log") {
+    out.access_log = std::string(v);
+  } else if (a == "status-path") {
+    if (v.front() != '/' || v.find_first_of("?# ") != std::string_view::npos) {
+      error = flag + ": '" + std::string(v) + "' is not a URL path (it starts with '/')";
+      return false;
+    }
+    out.status_path = std::string(v);
+  } else {
+    error = "unknown setting '" + std::string(name) + "'";
+    return false;
+  }
+  return true;
 }
 
 bool parse_options(int argc, char** argv, options& out, std::string& error) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
-  std::string cert;
-  std::string key;
+  // The file first, so that every flag overrides it whatever the order on the command line.
+  cert_list file_certs;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    if (args[i] != "--config") continue;
+    if (i + 1 >= args.size()) {
+      error = "--config needs a value";
+      return false;
+    }
+    if (!out.config_file.empty()) {
+      error = "--config given twice";
+      return false;
+    }
+    out.config_file = std::string(args[i + 1]);
+    if (!load_config_file(out.config_file, out, file_certs, error)) return false;
+  }
+  cert_list flag_certs;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string_view a = args[i];
-    auto value = [&](std::string_view& v) {
+    if (a == "-h") {
+      out.help = true;
+      continue;
+    }
+    if (a.size() < 3 || !a.starts_with("--")) {
+      error = "unexpected argument '" + std::string(a) + "' (see --help)";
+      return false;
+    }
+    const std::string_view name = a.substr(2);
+    if (name == "config") {
+      ++i;  // read above
+      continue;
+    }
+    if (!known_setting(name)) {
+      error = "unknown option '" + std::string(a) + "' (see --help)";
+      return false;
+    }
+    std::string_view v;
+    if (setting_takes_value(name)) {
       if (i + 1 >= args.size()) {
         error = std::string(a) + " needs a value";
         return false;
       }
       v = args[++i];
-      return true;
-    };
-    std::string_view v;
-    unsigned long n = 0;
-    if (a == "--help" || a == "-h") {
-      out.help = true;
-    } else if (a == "--plain") {
-      out.server.plaintext = true;
-    } else if (a == "--bind") {
-      if (!value(v)) return false;
-      out.server.bind_address = std::string(v);
-    } else if (a == "--port") {
-      if (!value(v)) return false;
-      if (!parse_uint(v, 65535, n)) {
-        error = "--port: '" + std::string(v) + "' is not a port number (0-65535)";
-        return false;
-      }
-      out.server.port = static_cast<std::uint16_t>(n);
-    } else if (a == "--root") {
-      if (!value(v)) return false;
-      out.root = std::string(v);
-    } else if (a == "--cert") {
-      if (!value(v)) return false;
-      cert = std::string(v);
-    } else if (a == "--key") {
-      if (!value(v)) return false;
-      key = std::string(v);
-    } else if (a == "--threads") {
-      if (!value(v)) return false;
-      if (!parse_uint(v, 256, n) || n == 0) {
-        error = "--threads: '" + std::string(v) + "' is not a number between 1 and 256";
-        return false;
-      }
-      out.threads = static_cast<unsigned>(n);
-    } else if (a == "--max-connections") {
-      if (!value(v)) return false;
-      if (!parse_uint(v, 1'000'000, n) || n == 0) {
-        error = "--max-connections: '" + std::string(v) + "' is not a number between 1 and 1000000";
-        return false;
-      }
-      out.server.max_connections = static_cast<unsigned>(n);
-    } else if (a == "--log-level") {
-      if (!value(v)) return false;
-      if (!parse_log_level(v, out.level)) {
-        error = "--log-level: '" + std::string(v) + "' is not one of debug, info, warn, error, off";
-        return false;
-      }
-    } else {
-      error = "unknown option '" + std::string(a) + "' (see --help)";
+    }
+    std::string reason;
+    if (!apply_setting(name, v, out, flag_certs, reason)) {
+      error = reason.starts_with("unknown setting")
+                  ? "unknown option '" + std::string(a) + "' (see --help)"
+                  : reason;
       return false;
     }
   }
-  if (cert.empty() != key.empty()) {
-    error = "--cert and --key go together";
+  const cert_list& certs =
+      flag_certs.certs.empty() && flag_certs.keys.empty() ? file_certs : flag_certs;
+  if (certs.certs.size() != certs.keys.size()) {
+    error = "--cert and --key go in pairs (" + std::to_string(certs.certs.size()) + " --cert, " +
+            std::to_string(certs.keys.size()) + " --key)";
     return false;
   }
-  if (!cert.empty()) out.server.tls.certificates.push_back({cert, key});
+  for (std::size_t i = 0; i < certs.certs.size(); ++i) {
+    out.server.tls.certificates.push_back({certs.certs[i], certs.keys[i]});
+  }
   if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
   return true;
 }

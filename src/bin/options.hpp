@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// ns_serve's command line.
+// ns_serve's settings: command-line flags and the --config file (same names, same checks).
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <network_server/config.hpp>
@@ -16,13 +17,37 @@ struct options {
   unsigned threads = 0;  ///< 0: one per core
   log_level level = log_level::info;
   std::string dev_cert_dir = "certs/dev";
+  std::string config_file;  ///< --config, empty if none
+  std::string access_log;   ///< --access-log: a file, "-" for stdout, empty for none
+  std::string status_path;  ///< --status-path: URL path of the JSON counters, empty for none
   bool help = false;
 };
 
-/// Parses argv. On a usage error returns false and sets @p error to one line.
+/// Certificates gathered from one source (file or command line); flags replace the file's.
+struct cert_list {
+  std::vector<std::string> certs;
+  std::vector<std::string> keys;
+};
+
+/// Applies one setting named @p name ("port", "cert", … — a flag without its leading "--";
+/// '_' and '-' are the same) to @p out. @p value is empty for switches (plain, help), which
+/// also accept "true"/"false" in a file. Returns false and sets @p error (without the
+/// setting's origin) on an unknown name or a bad value.
+bool apply_setting(std::string_view name, std::string_view value, options& out, cert_list& certs,
+                   std::string& error);
+
+/// True if the setting @p name takes a value (false for switches such as --plain).
+bool setting_takes_value(std::string_view name);
+
+/// True if @p name is a setting (flag without "--", '_' or '-').
+bool known_setting(std::string_view name);
+
+/// Parses argv: first the --config file if one is given, then the flags, which override it.
+/// On a usage error returns false and sets @p error to one line (a file error names
+/// FILE:LINE).
 bool parse_options(int argc, char** argv, options& out, std::string& error);
 
-/// The --help text.
+/// The --help text: every flag and its default.
 std::string usage();
 
 }  // namespace ns::serve

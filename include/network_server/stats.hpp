@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+/// @file
+/// Counters of one `network_server` (one loop), read with `network_server::stats()`.
+///
+/// All counters are totals since the server was constructed, except `connections_open` and the
+/// cache's current size. They are plain integers updated on the loop thread (no atomics on the
+/// hot path): read them on that thread, or from another thread through `network_server::post`.
+
+#include <cstdint>
+
+namespace ns {
+
+/// Why connections ended badly, one counter per kind.
+struct error_counters {
+  std::uint64_t tls_handshake = 0;  ///< TLS handshake failed (bad ClientHello, no shared cipher…)
+  std::uint64_t tls = 0;            ///< TLS error after the handshake (bad record, alert)
+  std::uint64_t tls_truncated = 0;  ///< peer closed TCP without close_notify (RFC 8446 §6.1)
+  std::uint64_t socket = 0;         ///< recv/send failed (reset, broken pipe)
+  std::uint64_t http = 0;           ///< requests answered with the server's own 4xx/5xx error
+                                    ///< (parse error, 413/414/431, 501, 505) — not the app's
+  std::uint64_t timeouts = 0;       ///< handshake, header or idle timeout closed the connection
+  std::uint64_t websocket = 0;      ///< WebSocket protocol violations (close 1002/1007/1009…)
+};
+
+/// A snapshot of `network_server::stats()`.
+struct server_stats {
+  std::uint64_t connections_total = 0;  ///< HTTP(S) connections accepted
+  std::uint64_t connections_open = 0;   ///< of those, not closed yet
+  std::uint64_t requests = 0;           ///< complete HTTP requests handed out (upgrades included)
+  std::uint64_t responses = 0;          ///< responses fully queued (http_write, files, chunked)
+  std::uint64_t bytes_in = 0;           ///< bytes received on HTTP(S) sockets (ciphertext on TLS)
+  std::uint64_t bytes_out = 0;          ///< bytes sent on HTTP(S) sockets (ciphertext on TLS)
+  std::uint64_t ws_messages_in = 0;     ///< complete WebSocket messages delivered to the app
+  std::uint64_t ws_messages_out = 0;    ///< WebSocket messages queued (broadcasts once each)
+  std::uint64_t tls_handshakes = 0;     ///< TLS handshakes completed
+  std::uint64_t tls_resumptions = 0;    ///< of those, resumed sessions (tickets)
+  std::uint64_t cache_hits = 0;         ///< static file cache lookups answered from memory
+  std::uint64_t cache_misses = 0;       ///< static file cache lookups that went to the disk
+  error_counters errors;                ///< connections that ended in an error, by kind
+};
+
+}  // namespace ns

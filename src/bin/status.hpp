@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// ns_serve's front application: wraps the site's application (static files, WebSocket
+// endpoints) and adds what an operator wants around it — the access log and the opt-in
+// --status-path endpoint with the counters of every thread as JSON.
+//
+// Every callback is forwarded to the wrapped application unchanged, except a GET/HEAD of the
+// status path, which is answered here.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <network_server/network_server.hpp>
+
+#include "bin/access_log.hpp"
+
+namespace ns::serve {
+
+/// The servers of all threads, so one thread's status request can gather everyone's counters.
+/// Each server's counters are read on its own loop thread (through `post`); the last one to
+/// answer posts the JSON back to the thread that got the request.
+class status_hub {
+ public:
+  void add(network_server& server) { servers_.push_back(&server); }
+  /// Answers @p client_num on @p origin (whose loop thread calls this) with the sum of all
+  /// servers' stats. @p head: a HEAD request (no body).
+  void answer(network_server& origin, client_num_t client_num, bool head,
+              const access_log* log) const;
+
+ private:
+  std::vector<network_server*> servers_;  // filled before the loops start, read-only after
+};
+
+/// The JSON document of the status endpoint (exposed for tests).
+std::string stats_json(const server_stats& total, std::size_t threads, std::uint64_t log_dropped);
+
+class instrumented_app : public application_methods {
+ public:
+  /// @p inner handles everything but the status path; @p log (may be null) gets one line per
+  /// response; @p status_path empty disables the endpoint. All must outlive this.
+  instrumented_app(application_methods& inner, access_log* log, std::string status_path,
+                   const status_hub& hub)
+      : inner_(inner), log_(log), status_path_(std::move(status_path)), hub_(hub) {}
+
+  void server_started_callback(network_server& server) override;
+  void http_read_callback(const http_request& request, client_num_t c) override;
+  void http_response_log_callback(client_num_t c, const http_request& request,
+                                  const http_response_info& info) override;
+
+  // Forwarded unchanged.
+  void accept_callback(client_num_t c) override { inner_.accept_callback(c); }
+  void http_write_callback(client_num_t c, bool failed) override {
+    inner_.http_write_callback(c, failed);
+  }
+  void http_writev_callback(client_num_t c, bool failed) override {
+    inner_.http_writev_callback(c, failed);
+  }
+  bool http_stream_callback(const http_request& r, client_num_t c) override {
+    return inner_.http_stream_callback(r, c);
+  }
+  void http_body_callback(client_num_t c, std::span<const std::byte> piece, bool last,
+                          bool failed) override {
+    inner_.http_body_callback(c, piece, last, failed);
+  }
+  void connection_error_callback(client_num_t c, std::string_view what) override {
+    inner_.connection_error_callback(c, what);
+  }
+  void http_close_callback(client_num_t c) override { inner_.http_close_callback(c); }
+  void raw_read_callback(std::span<std::byte> data, client_num_t c, bool failed) override {
+    inner_.raw_read_callback(data, c, failed);
+  }
+  void raw_readv_callback(std::span<const iovec> iov, std::size_t bytes, client_num_t c,
+                          bool failed) override {
+    inner_.raw_readv_callback(iov, bytes, c, failed);
+  }
+  void raw_write_callback(client_num_t c, bool failed) override {
+    inner_.raw_write_callback(c, failed);
+  }
+  void raw_writev_callback(client_num_t c, bool failed) override {
+    inner_.raw_writev_callback(c, failed);
+  }
+  void raw_close_callback(client_num_t c) override { inner_.raw_close_callback(c); }
+  void event_trigger_callback(client_num_t c, std::uint64_t info) override {
+    inner_.event_trigger_callback(c, info);
+  }
+  void event_error_close_callback(client_num_t c, std::uint64_t info) override {
+    inner_.event_error_close_callback(c, info);
+  }
+  ws_accept_decision websocket_upgrade_callback(const http_request& r, client_num_t c) override {
+    return inner_.websocket_upgrade_callback(r, c);
+  }
+  void websocket_open_callback(client_num_t c) override { inner_.websocket_open_callback(c); }
+  void websocket_read_callback(std::span<const std::byte> data, ws_message_type type,
+                               client_num_t c, bool failed) override {
+    inner_.websocket_read_callback(data, type, c, failed);
+  }
+  void websocket_write_callback(client_num_t c, bool failed) override {
+    inner_.websocket_write_callback(c, failed);
+  }
+  void websocket_writev_callback(client_num_t c, bool failed) override {
+    inner_.websocket_writev_callback(c, failed);
+  }
+  void websocket_drain_callback(client_num_t c) override { inner_.websocket_drain_callback(c); }
+  void websocket_close_callback(client_num_t c, std::uint16_t code) override {
+    inner_.websocket_close_callback(c, code);
+  }
+
+ private:
+  application_methods& inner_;
+  access_log* log_;
+  std::string status_path_;
+  const status_hub& hub_;
+  network_server* server_ = nullptr;
+};
+
+}  // namespace ns::serve

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+// ns_serve's command line and --config file: every configuration error is one line on stderr
+// and exit status 2; a config file works and flags override it; --access-log writes combined
+// log format lines; --status-path answers JSON counters.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "support/process.hpp"
+#include "support/tls_client.hpp"
+#include "tls/self_signed.hpp"
+
+namespace ns::test {
+namespace {
+
+struct outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+outcome run_ns_serve(std::vector<std::string> args) {
+  args.insert(args.begin(), binary_path("src/bin/ns_serve"));
+  child_process p(args);
+  outcome o;
+  o.status = p.wait(std::chrono::seconds(20));
+  o.out = p.stdout_text();
+  o.err = p.stderr_text();
+  return o;
+}
+
+std::size_t count_lines(const std::string& s) {
+  return static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n'));
+}
+
+// A configuration error: exit 2, exactly one line on stderr containing @p needle, no usage dump.
+void expect_config_error(const outcome& o, const std::string& needle) {
+  EXPECT_EQ(o.status, 2) << o.err;
+  EXPECT_EQ(count_lines(o.err), 1u) << o.err;
+  EXPECT_NE(o.err.find(needle), std::string::npos) << "stderr: " << o.err;
+  EXPECT_EQ(o.err.rfind("ns_serve: ", 0), 0u) << o.err;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class NsServeCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cert_ = dir_.path() + "/server.crt";
+    key_ = dir_.path() + "/server.key";
+    tls::write_pem_files(tls::make_self_signed(), cert_, key_);
+    root_ = dir_.path() + "/www";
+    dir_.write("www/index.html", "<!doctype html><title>cli</title>\n");
+  }
+  // Arguments that would start a working server, before the one under test.
+  std::vector<std::string> good(std::vector<std::string> extra) const {
+    std::vector<std::string> a{"--port", "0",      "--threads", "1",     "--root",
+                               root_,    "--cert", cert_,       "--key", key_};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+
+  temp_dir dir_;
+  std::string cert_, key_, root_;
+};
+
+TEST_F(NsServeCli, HelpDescribesEveryFlagWithDefaults) {
+  const outcome o = run_ns_serve({"--help"});
+  EXPECT_EQ(o.status, 0);
+  for (const char* flag :
+       {"--config", "--bind", "--port", "--root", "--cert", "--key", "--sni", "--threads",
+        "--plain", "--max-connections", "--handshake-timeout", "--header-timeout", "--idle-timeout",
+        "--shutdown-deadline", "--log-level", "--access-log", "--status-path", "--help"}) {
+    EXPECT_NE(o.out.find(flag), std::string::npos) << flag;
+  }
+  EXPECT_NE(o.out.find("(default 8443)"), std::string::npos);
+  EXPECT_NE(o.out.find("(default 127.0.0.1)"), std::string::npos);
+}
+
+TEST_F(NsServeCli, UnknownFlag) {
+  expect_config_error(run_ns_serve(good({"--frobnicate"})), "unknown option '--frobnicate'");
+  expect_config_error(run_ns_serve(good({"stray"})), "unexpected argument 'stray'");
+}
+
+TEST_F(NsServeCli, MissingOrBadValue) {
+  expect_config_error(run_ns_serve(good({"--port"})), "--port needs a value");
+  expect_config_error(run_ns_serve(good({"--port", "70000"})), "is not a port number");
+  expect_config_error(run_ns_serve(good({"--threads", "0"})), "--threads: '0'");
+  expect_config_error(run_ns_serve(good({"--log-level", "loud"})), "--log-level: 'loud'");
+  expect_config_error(run_ns_serve(good({"--status-path", "status"})), "--status-path");
+  expect_config_error(run_ns_serve(good({"--sni", "nocolons"})), "expected NAME:CERT:KEY");
+  expect_config_error(run_ns_serve({"--cert", cert_}), "--cert and --key go in pairs");
+}
+
+TEST_F(NsServeCli, MissingFiles) {
+  expect_config_error(run_ns_serve(good({"--root", dir_.path() + "/nope"})),
+                      "--root " + dir_.path() + "/nope is not a directory");
+  expect_config_error(run_ns_serve({"--port", "0", "--root", root_, "--cert",
+                                    dir_.path() + "/none.crt", "--key", key_}),
+                      "--cert " + dir_.path() + "/none.crt: No such file or directory");
+  expect_config_error(run_ns_serve({"--port", "0", "--root", root_, "--cert", cert_, "--key",
+                                    dir_.path() + "/none.key"}),
+                      "--key " + dir_.path() + "/none.key: No such file or directory");
+  expect_config_error(run_ns_serve({"--config", dir_.path() + "/none.conf"}),
+                      "--config " + dir_.path() + "/none.conf: No such file or directory");
+  expect_config_error(run_ns_serve(good({"--access-log", dir_.path() + "/no/dir/access.log"})),
+                      "--access-log " + dir_.path() + "/no/dir/access.log");
+}
+
+TEST_F(NsServeCli, UnusableKey) {
+  const std::string bad = dir_.write("garbage.key", "-----BEGIN PRIVATE KEY-----\nnope\n");
+  const outcome o = run_ns_serve({"--port", "0", "--root", root_, "--cert", cert_, "--key", bad});
+  expect_config_error(o, "garbage.key");
+  // A key that is readable but belongs to another certificate.
+  const std::string other_cert = dir_.path() + "/other.crt";
+  const std::string other_key = dir_.path() + "/other.key";
+  tls::write_pem_files(tls::make_self_signed(), other_cert, other_key);
+  expect_config_error(
+      run_ns_serve({"--port", "0", "--root", root_, "--cert", cert_, "--key", other_key}),
+      "other.key");
+}
+
+TEST_F(NsServeCli, UnreadableKeyWhenNotRoot) {
+  if (::geteuid() == 0) GTEST_SKIP() << "root reads files whatever their mode";
+  const std::string locked = dir_.path() + "/locked.key";
+  ASSERT_EQ(std::system(("cp " + key_ + " " + locked + " && chmod 000 " + locked).c_str()), 0);
+  expect_config_error(
+      run_ns_serve({"--port", "0", "--root", root_, "--cert", cert_, "--key", locked}),
+      "--key " + locked + ": Permission denied");
+}
+
+TEST_F(NsServeCli, BusyPort) {
+  // A listener without SO_REUSEPORT owns the port: ns_serve's bind must fail.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(fd, 1), 0);
+  socklen_t len = sizeof(addr);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+  const std::string port = std::to_string(ntohs(addr.sin_port));
+  const outcome o = run_ns_serve(good({"--port", port}));
+  ::close(fd);
+  expect_config_error(o, "Address already in use");
+}
+
+TEST_F(NsServeCli, ConfigFileErrorsNameFileAndLine) {
+  const std::string unknown = dir_.write("unknown.conf", "# comment\n\nport = 0\nfrob = 1\n");
+  expect_config_error(run_ns_serve({"--config", unknown}), unknown + ":4: unknown setting 'frob'");
+  const std::string bad = dir_.write("bad.conf", "threads = 1\nport = abc\n");
+  expect_config_error(run_ns_serve({"--config", bad}),
+                      bad + ":2: --port: 'abc' is not a port number");
+  const std::string shape = dir_.write("shape.conf", "port 8443\n");
+  expect_config_error(run_ns_serve({"--config", shape}), shape + ":1: expected 'key = value'");
+  const std::string sw = dir_.write("switch.conf", "plain = maybe\n");
+  expect_config_error(run_ns_serve({"--config", sw}), sw + ":1: plain: expected true or false");
+  const std::string empty = dir_.write("empty.conf", "root =\n");
+  expect_config_error(run_ns_serve({"--config", empty}), empty + ":1: --root needs a value");
+}
+
+TEST_F(NsServeCli, ConfigFileFlagsOverrideAccessLogAndStatus) {
+  const std::string log = dir_.path() + "/access.log";
+  // port = 1 in the file is overridden by start_ns_serve's --port 0; log-level too.
+  const std::string conf =
+      dir_.write("serve.conf", "port = 1\nthreads = 2\nroot = " + root_ + "\ncert = " + cert_ +
+                                   "\nkey = " + key_ + "\naccess_log = " + log +
+                                   "\nstatus-path = /_status\nlog-level = debug\n");
+  served s = start_ns_serve({"--config", conf, "--log-level", "warn"});
+  ASSERT_NE(s.port, 0) << s.process->stderr_text();
+  EXPECT_NE(s.process->stdout_text().find("with 2 thread(s)"), std::string::npos);
+  {
+    tls_client c;
+    ASSERT_TRUE(c.connect(s.port)) << c.error();
+    ASSERT_TRUE(
+        c.write("GET /index.html HTTP/1.1\r\nHost: localhost\r\nUser-Agent: cli-test\r\n"
+                "Referer: https://x/\"q\r\n\r\n"));
+    EXPECT_EQ(c.read_response().status, 200);
+    ASSERT_TRUE(c.write("GET /missing HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    EXPECT_EQ(c.read_response().status, 404);
+    ASSERT_TRUE(c.write("GET /_status HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    const http_response r = c.read_response();
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.headers.at("content-type"), "application/json");
+    EXPECT_NE(r.body.find("\"threads\": 2"), std::string::npos) << r.body;
+    // Both earlier requests were counted by the summed counters (the third is in progress).
+    EXPECT_NE(r.body.find("\"requests\": 3"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"responses\": 2"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"handshakes\": 1"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"open\": 1"), std::string::npos) << r.body;
+  }
+  // A debug log level from the file would have logged per-connection lines; --log-level warn won.
+  EXPECT_EQ(s.process->stop(SIGTERM, std::chrono::seconds(10)), 0) << s.process->stderr_text();
+  const std::string lines = slurp(log);
+  EXPECT_EQ(count_lines(lines), 3u) << lines;
+  EXPECT_NE(lines.find("127.0.0.1 - - ["), std::string::npos) << lines;
+  EXPECT_NE(lines.find("\"GET /index.html HTTP/1.1\" 200 "), std::string::npos) << lines;
+  EXPECT_NE(lines.find("\"https://x/\\x22q\" \"cli-test\"\n"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("\"GET /missing HTTP/1.1\" 404 "), std::string::npos) << lines;
+  EXPECT_NE(lines.find("\"GET /_status HTTP/1.1\" 200 "), std::string::npos) << lines;
+}
+
+}  // namespace
+}  // namespace ns::test
