@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: MIT
+"""Scenario 1, connection flood: N concurrent TLS connections, each does one request, all stay
+open until every one has its response, then all close; repeated `rounds` times.
+Pass: no client error, fds back to the starting count after every round, server alive."""
+import asyncio
+import time
+
+from . import proto
+from .conn import TlsConn
+from .probe import Result, count_errors, gather_limited
+
+
+async def _open(port):
+    return await asyncio.wait_for(TlsConn.open(port), 60)
+
+
+async def _request(conn):
+    status, _, _ = await asyncio.wait_for(proto.request(conn, "/index.html"), 60)
+    if status != 200:
+        raise RuntimeError(f"status {status}")
+
+
+async def run(server, cfg):
+    n, rounds = cfg["connections"], cfg["rounds"]
+    res = Result("flood")
+    res.figures["connections"] = n
+    baseline = server.fd_count()
+    res.sample(server, "start")
+    loaded = []
+    for r in range(1, rounds + 1):
+        t0 = time.monotonic()
+        conns = await gather_limited([lambda: _open(server.port)] * n, cfg.get("inflight", 256))
+        opened = [c for c in conns if isinstance(c, TlsConn)]
+        count_errors(conns, res, f"connect_r{r}")
+        results = await asyncio.gather(*(_request(c) for c in opened), return_exceptions=True)
+        count_errors(results, res, f"request_r{r}")
+        res.figures[f"seconds_r{r}"] = round(time.monotonic() - t0, 1)
+        res.sample(server, f"loaded_r{r}")
+        loaded.append(res.figures[f"rss_kib_loaded_r{r}"])
+        for c in opened:
+            c.close()
+        fds = server.wait_fds(baseline, 30)
+        res.sample(server, f"after_r{r}")
+        res.check(fds <= baseline, f"round {r}: fds {fds} after closing, baseline {baseline}")
+        res.check(len(opened) == n, f"round {r}: {n - len(opened)} connections failed")
+        res.check(res.figures[f"errors_request_r{r}"] == 0, f"round {r}: request errors")
+    res.figures["bytes_per_connection"] = int(
+        (max(loaded) - res.figures["rss_kib_start"]) * 1024 / max(n, 1))
+    return res

@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Runs the ns_serve stress scenarios (issue 10) against 127.0.0.1 and prints their figures.
+
+  tests/stress/stress.py --server build/dev/src/bin/ns_serve [--scale ci|full]
+                         [--scenario flood,abrupt,slow,hostile,soak] [--threads 2]
+                         [--rundir DIR] [--rss-checks] [--json FILE]
+
+Each scenario starts its own ns_serve (fresh process, fresh baseline), measures it from
+/proc/PID/status (VmRSS, VmHWM) and /proc/PID/fd, stops it with SIGTERM (exit status must be 0)
+and fails if any sanitizer report appeared. Exit status: 0 when every pass criterion held.
+"""
+import argparse
+import asyncio
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from nsstress import abrupt, flood, hostile, slow, soak  # noqa: E402
+from nsstress.probe import Result  # noqa: E402
+from nsstress.server import Server, make_certificate, make_docroot  # noqa: E402
+
+SCENARIOS = {"flood": flood, "abrupt": abrupt, "slow": slow, "hostile": hostile, "soak": soak}
+
+# Sizes per scale. ci: whole set in a few minutes on 2 cores under ASan; full: issue 10's sizes.
+SCALES = {
+    "ci": {
+        "flood": {"connections": 500, "rounds": 2},
+        "abrupt": {"connections": 1000, "inflight": 100},
+        "slow": {"slowloris": 100, "file_readers": 100, "ws_readers": 100, "seconds": 12,
+                 "header_timeout": 4, "p99_ms": 100},
+        "hostile": {"connections": 1000, "inflight": 100},
+        "soak": {"seconds": 20, "http_workers": 8, "ws_workers": 8},
+    },
+    "full": {
+        "flood": {"connections": 10000, "rounds": 5},
+        "abrupt": {"connections": 10000, "inflight": 300},
+        "slow": {"slowloris": 1000, "file_readers": 1000, "ws_readers": 1000, "seconds": 40,
+                 "header_timeout": 10, "p99_ms": 100},
+        "hostile": {"connections": 10000, "inflight": 300},
+        "soak": {"seconds": 600, "http_workers": 16, "ws_workers": 16},
+    },
+}
+
+
+def raise_fd_limit():
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def run_scenario(name, args, rundir, cert, key, root):
+    cfg = dict(SCALES[args.scale][name])
+    cfg["rss_checks"] = args.rss_checks
+    extra = list(SCENARIOS[name].server_args(cfg)) if hasattr(SCENARIOS[name], "server_args") \
+        else []
+    server = Server(args.server, rundir, name, root, cert, key, args.threads, extra).start()
+    t0 = time.monotonic()
+    try:
+        res = asyncio.run(SCENARIOS[name].run(server, cfg))
+    except Exception as e:  # noqa: BLE001 - a crashed generator is a failed scenario
+        res = Result(name)
+        res.failures.append(f"generator raised {e!r}")
+    res.figures["seconds"] = round(time.monotonic() - t0, 1)
+    if server.alive():
+        res.figures["hwm_kib_end"] = server.hwm_kib()
+    else:
+        res.failures.append(f"server died: exit {server.proc.returncode}: {server.tail_stderr()}")
+    status = server.stop()
+    res.check(status == 0, f"ns_serve exit status {status} after SIGTERM (want 0)")
+    reports = server.sanitizer_reports()
+    res.figures["sanitizer_reports"] = len(reports)
+    res.check(not reports, "sanitizer reports: " + "; ".join(reports[:5]))
+    return res
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--server", required=True, help="path of the ns_serve binary")
+    p.add_argument("--scale", choices=SCALES, default="ci")
+    p.add_argument("--scenario", default=",".join(SCENARIOS))
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rundir", help="logs, sanitizer reports, certificate, document root")
+    p.add_argument("--rss-checks", action="store_true",
+                   help="assert the RSS criteria (meaningful only without ASan's quarantine)")
+    p.add_argument("--json", help="write every scenario's figures to this file")
+    args = p.parse_args()
+    rundir = args.rundir or tempfile.mkdtemp(prefix="ns-stress-")
+    os.makedirs(rundir, exist_ok=True)
+    print(f"stress: {args.server} scale={args.scale} threads={args.threads} "
+          f"fd limit={raise_fd_limit()} rundir={rundir}", flush=True)
+    cert, key = make_certificate(rundir)
+    root = make_docroot(os.path.join(rundir, "root"), 32 * 1024 * 1024)
+    all_results, failed = {}, []
+    for name in args.scenario.split(","):
+        res = run_scenario(name, args, rundir, cert, key, root)
+        all_results[name] = {"figures": res.figures, "failures": res.failures, "notes": res.notes}
+        verdict = "ok" if not res.failures else "FAILED"
+        print(f"--- {name}: {verdict} ({res.figures.get('seconds')} s)", flush=True)
+        for k, v in res.figures.items():
+            print(f"    {k} = {v}")
+        for n in res.notes:
+            print(f"    note: {n}")
+        for f in res.failures:
+            print(f"    FAIL: {f}")
+        if res.failures:
+            failed.append(name)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(all_results, f, indent=1)
+    print(f"stress: {'all passed' if not failed else 'FAILED: ' + ', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
