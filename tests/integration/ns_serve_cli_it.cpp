@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -19,6 +21,16 @@
 
 namespace ns::test {
 namespace {
+
+// ctest may not pass NS_BINARY_DIR through (gtest_discover_tests flattens the ENVIRONMENT
+// list); this executable lives in BINARY_DIR/tests/integration/, so derive it from there.
+[[maybe_unused]] const bool binary_dir_known = [] {
+  if (std::getenv("NS_BINARY_DIR") == nullptr) {
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe");
+    ::setenv("NS_BINARY_DIR", exe.parent_path().parent_path().parent_path().c_str(), 0);
+  }
+  return true;
+}();
 
 struct outcome {
   int status = -1;
@@ -123,6 +135,10 @@ TEST_F(NsServeCli, UnusableKey) {
   const std::string bad = dir_.write("garbage.key", "-----BEGIN PRIVATE KEY-----\nnope\n");
   const outcome o = run_ns_serve({"--port", "0", "--root", root_, "--cert", cert_, "--key", bad});
   expect_config_error(o, "garbage.key");
+  // A path that exists but is no key file.
+  expect_config_error(
+      run_ns_serve({"--port", "0", "--root", root_, "--cert", cert_, "--key", root_}),
+      "--key " + root_);
   // A key that is readable but belongs to another certificate.
   const std::string other_cert = dir_.path() + "/other.crt";
   const std::string other_key = dir_.path() + "/other.key";
