@@ -9,6 +9,7 @@ packages=(
   liburing-dev libssl-dev zlib1g-dev libgtest-dev node-llhttp
   clang libclang-rt-14-dev clang-format
   gcovr curl openssl python3 python3-websockets procps
+  chromium  # tests/browser: headless Chromium driven over the DevTools protocol
 )
 
 if [[ ${NS_SKIP_APT:-0} == 1 ]]; then

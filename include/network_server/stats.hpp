@@ -32,7 +32,7 @@ struct server_stats {
   std::uint64_t bytes_in = 0;           ///< bytes received on HTTP(S) sockets (ciphertext on TLS)
   std::uint64_t bytes_out = 0;          ///< bytes sent on HTTP(S) sockets (ciphertext on TLS)
   std::uint64_t ws_messages_in = 0;     ///< complete WebSocket messages delivered to the app
-  std::uint64_t ws_messages_out = 0;    ///< WebSocket messages queued (broadcasts once each)
+  std::uint64_t ws_messages_out = 0;    ///< WebSocket messages queued (a broadcast: per receiver)
   std::uint64_t tls_handshakes = 0;     ///< TLS handshakes completed
   std::uint64_t tls_resumptions = 0;    ///< of those, resumed sessions (tickets)
   std::uint64_t cache_hits = 0;         ///< static file cache lookups answered from memory

@@ -23,6 +23,7 @@
 #include "bin/options.hpp"
 #include "bin/static_site.hpp"
 #include "bin/ws_endpoints.hpp"
+#include "bin/ws_endpoints.hpp"
 #include "bin/status.hpp"
 #include "tls/self_signed.hpp"
 
@@ -101,7 +102,7 @@ int main(int argc, char** argv) {
 
   // Per thread: the site wrapped by the access log and the status endpoint (bin/status.hpp).
   ns::serve::status_hub hub;
-  std::vector<std::unique_ptr<ns::serve::static_site>> sites;
+  std::vector<std::unique_ptr<ns::serve::ws_site>> sites;  // files + /ws/echo, /ws/chat
   std::vector<std::unique_ptr<ns::serve::instrumented_app>> apps;
   std::vector<std::unique_ptr<ns::network_server>> servers;
   std::shared_ptr<ns::shared_tls> tls;  // one for all threads: one reload, shared tickets
