@@ -2,6 +2,7 @@
 """The fresh client (a new TLS connection + one GET per sample) measuring the server's latency
 while a scenario attacks it, and the bookkeeping shared by every scenario."""
 import asyncio
+import multiprocessing
 import time
 
 from . import proto
@@ -16,50 +17,71 @@ def percentile(values, p):
 
 
 class Probe:
-    """Every `interval` s: connect, handshake, GET /index.html, close; latency in ms."""
+    """Every `interval` s: connect, handshake, GET /index.html, close; latency in ms.
+
+    Runs in its own process (own event loop, own GIL), so the generator's load does not show
+    up as server latency."""
 
     def __init__(self, port, interval=0.05, timeout=5.0):
         self.port, self.interval, self.timeout = port, interval, timeout
         self.latencies = []
         self.errors = []
-        self._task = None
-
-    async def _one(self):
-        start = time.monotonic()
-        conn = await TlsConn.open(self.port)
-        try:
-            status, _, _ = await proto.request(conn, "/index.html")
-            if status != 200:
-                raise RuntimeError(f"status {status}")
-        finally:
-            conn.close()
-        return (time.monotonic() - start) * 1000.0
-
-    async def _run(self):
-        while True:
-            try:
-                self.latencies.append(await asyncio.wait_for(self._one(), self.timeout))
-            except asyncio.CancelledError:
-                raise
-            except Exception as e:  # noqa: BLE001 - every failure is a figure
-                self.errors.append(repr(e))
-            await asyncio.sleep(self.interval)
+        ctx = multiprocessing.get_context("spawn")
+        self._stop = ctx.Event()
+        self._queue = ctx.Queue()
+        self._proc = ctx.Process(target=_probe_main, daemon=True,
+                                 args=(port, interval, timeout, self._stop, self._queue))
 
     def start(self):
-        self._task = asyncio.ensure_future(self._run())
+        self._proc.start()
 
     async def stop(self):
-        self._task.cancel()
-        try:
-            await self._task
-        except asyncio.CancelledError:
-            pass
+        self._stop.set()
+        loop = asyncio.get_running_loop()
+        self.latencies, self.errors = await loop.run_in_executor(None, self._queue.get, True, 60)
+        self._proc.join(10)
 
-    def figures(self):
-        return {"probe_samples": len(self.latencies), "probe_errors": len(self.errors),
-                "probe_p50_ms": _r(percentile(self.latencies, 50)),
-                "probe_p99_ms": _r(percentile(self.latencies, 99)),
-                "probe_max_ms": _r(max(self.latencies) if self.latencies else None)}
+    def figures(self, prefix="probe"):
+        return {f"{prefix}_samples": len(self.latencies), f"{prefix}_errors": len(self.errors),
+                f"{prefix}_p50_ms": _r(percentile(self.latencies, 50)),
+                f"{prefix}_p99_ms": _r(percentile(self.latencies, 99)),
+                f"{prefix}_max_ms": _r(max(self.latencies) if self.latencies else None)}
+
+
+async def idle_latency(port, seconds=3.0):
+    """The probe's figures with no attack running: the reference for the figures under attack."""
+    probe = Probe(port)
+    probe.start()
+    await asyncio.sleep(seconds)
+    await probe.stop()
+    return probe.figures("idle")
+
+
+async def _probe_one(port):
+    start = time.monotonic()
+    conn = await TlsConn.open(port)
+    try:
+        status, _, _ = await proto.request(conn, "/index.html")
+        if status != 200:
+            raise RuntimeError(f"status {status}")
+    finally:
+        conn.close()
+    return (time.monotonic() - start) * 1000.0
+
+
+async def _probe_loop(port, interval, timeout, stop):
+    latencies, errors = [], []
+    while not stop.is_set():
+        try:
+            latencies.append(await asyncio.wait_for(_probe_one(port), timeout))
+        except Exception as e:  # noqa: BLE001 - every failure is a figure
+            errors.append(repr(e))
+        await asyncio.sleep(interval)
+    return latencies, errors
+
+
+def _probe_main(port, interval, timeout, stop, queue):
+    queue.put(asyncio.run(_probe_loop(port, interval, timeout, stop)))
 
 
 def _r(v):
