@@ -9,6 +9,7 @@ packages=(
   liburing-dev libssl-dev zlib1g-dev libgtest-dev node-llhttp
   clang libclang-rt-14-dev clang-format
   gcovr curl openssl python3 python3-websockets procps
+  nginx wrk linux-perf util-linux  # bench/run.sh (util-linux: taskset)
   chromium  # tests/browser: headless Chromium driven over the DevTools protocol
 )
 
@@ -21,4 +22,9 @@ if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+# bench/run.sh's node peer needs node + npm; keep an existing node (e.g. 20 from NodeSource)
+# rather than installing Debian's older one over it.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 echo "install-deps: ok (${#packages[@]} packages present)"
