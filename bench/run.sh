@@ -170,7 +170,7 @@ scenario() {  # name ours peer client-command...
       stop_server
       if [[ -z $res || $res != \{* ]]; then res='{"error":"no result"}'; fi
       record "$name" "$s" "$r" "$res"
-      echo "   $name $s run $r: $res" >&2
+      echo "   [${SECONDS}s] $name $s run $r: $res" >&2
     done
   done
 }
