@@ -20,11 +20,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nsstress import abrupt, flood, hostile, slow, soak  # noqa: E402
+from nsstress import abrupt, flood, hostile, slow, soak, stalled  # noqa: E402
 from nsstress.probe import Result  # noqa: E402
 from nsstress.server import Server, make_certificate, make_docroot  # noqa: E402
 
-SCENARIOS = {"flood": flood, "abrupt": abrupt, "slow": slow, "hostile": hostile, "soak": soak}
+SCENARIOS = {"flood": flood, "abrupt": abrupt, "slow": slow, "hostile": hostile, "soak": soak,
+             "stalled": stalled}
 
 # Sizes per scale. ci: whole set in a few minutes on 2 cores under ASan; full: issue 10's sizes.
 SCALES = {
@@ -35,6 +36,7 @@ SCALES = {
                  "header_timeout": 4, "p99_ms": 100},
         "hostile": {"connections": 1000, "inflight": 100},
         "soak": {"seconds": 20, "http_workers": 8, "ws_workers": 8},
+        "stalled": {"per_kind": 10, "idle_timeout": 3, "cut_within": 10},
     },
     # The ThreadSanitizer pass (5-15x slower): the same paths, fewer connections.
     "tsan": {
@@ -44,6 +46,7 @@ SCALES = {
                  "header_timeout": 4, "p99_ms": 100},
         "hostile": {"connections": 300, "inflight": 50},
         "soak": {"seconds": 15, "http_workers": 4, "ws_workers": 4},
+        "stalled": {"per_kind": 5, "idle_timeout": 3, "cut_within": 10},
     },
     "full": {
         "flood": {"connections": 10000, "rounds": 5},
@@ -52,6 +55,7 @@ SCALES = {
                  "header_timeout": 10, "p99_ms": 100},
         "hostile": {"connections": 10000, "inflight": 300},
         "soak": {"seconds": 600, "http_workers": 16, "ws_workers": 16},
+        "stalled": {"per_kind": 300, "idle_timeout": 5, "cut_within": 15},
     },
 }
 
