@@ -42,12 +42,22 @@ void network_server::impl::note_response(client_num_t c, conn& k) {
   ++stats_.responses;
   if (k.peer.empty() && k.fd >= 0) k.peer = io::peer_name(k.fd);
   http_response_info info;
-  info.status = k.resp_status >= 200 ? k.resp_status : 0;
+  // 101 is final for an upgrade; another 1xx here was only an interim response.
+  info.status = k.resp_status >= 200 || k.resp_status == 101 ? k.resp_status : 0;
   info.bytes = k.resp_bytes;
   info.peer = k.peer;
   k.resp_status = 0;
   k.resp_bytes = 0;
   app_.http_response_log_callback(c, k.parser.request(), info);
+}
+
+void network_server::impl::note_upgrade_response(client_num_t c, conn& k, int status,
+                                                 std::size_t bytes) {
+  // Upgrade answers (101, or 400/403/404/426 refusals) are queued by the WebSocket layer
+  // outside the responding phase: report them here with what that layer knows.
+  k.resp_status = static_cast<std::uint16_t>(status);
+  k.resp_bytes = bytes;
+  note_response(c, k);
 }
 
 void network_server::impl::note_error(std::string_view what) noexcept {

@@ -15,10 +15,12 @@ import json
 import os
 import re
 import shutil
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 SKIP = 77
 
@@ -151,6 +153,17 @@ async def drive(devtools_url, base, out_dir):
         result = await cdp.eval(echo, "document.getElementById('result').textContent")
         await cdp.screenshot(echo, os.path.join(out_dir, "echo.png"))
         assert result == "self-test passed", result
+        # 5. The server counted it all: /_status sums every thread's counters.
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE
+        with urllib.request.urlopen(base + "/_status", context=insecure, timeout=10) as r:
+            status = json.load(r)
+        print(f"status: {json.dumps(status)}")
+        ws_in, ws_out = status["websocket_messages"]["in"], status["websocket_messages"]["out"]
+        # 2 chat messages (each relayed to both tabs) + 3 echoes.
+        assert ws_in >= 5 and ws_out >= 7, status
+        assert status["tls"]["handshakes"] >= 3 and status["requests"] >= 8, status
         try:
             await cdp.call("Browser.close", timeout=5)
         except Exception:
@@ -167,6 +180,9 @@ def main():
     if not chromium:
         skip("chromium is not installed (ci/install-deps.sh installs it: apt-get install chromium)")
     os.makedirs(out_dir, exist_ok=True)
+    for old in ("access.log", "index.png", "chat_tab1.png", "chat_tab2.png", "echo.png"):
+        if os.path.exists(os.path.join(out_dir, old)):
+            os.remove(os.path.join(out_dir, old))  # the log is appended to: start afresh
     tmp = tempfile.mkdtemp(prefix="ns_browser_")
     server = browser = None
     try:
@@ -179,7 +195,8 @@ def main():
         server = subprocess.Popen(
             [ns_serve, "--port", "0", "--threads", "2", "--root",
              os.path.join(source_dir, "examples", "public"), "--cert", cert, "--key", key,
-             "--access-log", os.path.join(out_dir, "access.log"), "--log-level", "info"],
+             "--access-log", os.path.join(out_dir, "access.log"), "--log-level", "info",
+             "--status-path", "/_status"],
             stdout=subprocess.PIPE, stderr=server_log, text=True)
         line = server.stdout.readline()
         m = re.search(r"https://127\.0\.0\.1:(\d+)/", line)
@@ -208,6 +225,13 @@ def main():
         if not devtools:
             raise AssertionError("chromium did not print its DevTools address")
         asyncio.run(asyncio.wait_for(drive(devtools, base, out_dir), 120))
+        server.terminate()  # SIGTERM: graceful shutdown, the access log is flushed
+        assert server.wait(15) == 0, "ns_serve did not shut down cleanly"
+        with open(os.path.join(out_dir, "access.log")) as f:
+            access = f.read()
+        assert access.count('"GET /ws/chat HTTP/1.1" 101 ') == 2, access
+        assert '"GET /ws/echo HTTP/1.1" 101 ' in access, access
+        assert '"GET /chat.html HTTP/1.1" 200 ' in access, access
         print("browser test: passed")
         return 0
     finally:
@@ -217,7 +241,7 @@ def main():
                 browser.wait(10)
             except subprocess.TimeoutExpired:
                 browser.kill()
-        if server:
+        if server and server.poll() is None:
             server.terminate()  # SIGTERM: graceful shutdown
             try:
                 rc = server.wait(15)
