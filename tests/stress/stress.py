@@ -31,12 +31,12 @@ SCENARIOS = {"flood": flood, "abrupt": abrupt, "slow": slow, "hostile": hostile,
 SCALES = {
     "ci": {
         "flood": {"connections": 500, "rounds": 2},
-        "abrupt": {"connections": 1000, "inflight": 100},
+        "abrupt": {"connections": 600, "inflight": 100},
         "slow": {"slowloris": 100, "file_readers": 100, "ws_readers": 100, "seconds": 12,
                  "header_timeout": 4, "p99_ms": 100},
-        "hostile": {"connections": 1000, "inflight": 100},
+        "hostile": {"connections": 600, "inflight": 100},
         "soak": {"seconds": 20, "http_workers": 8, "ws_workers": 8},
-        "stalled": {"per_kind": 10, "idle_timeout": 3, "cut_within": 10},
+        "stalled": {"per_kind": 5, "idle_timeout": 2, "cut_within": 7},
     },
     # The ThreadSanitizer pass (5-15x slower): the same paths, fewer connections.
     "tsan": {
@@ -46,7 +46,7 @@ SCALES = {
                  "header_timeout": 4, "p99_ms": 100},
         "hostile": {"connections": 300, "inflight": 50},
         "soak": {"seconds": 15, "http_workers": 4, "ws_workers": 4},
-        "stalled": {"per_kind": 5, "idle_timeout": 3, "cut_within": 10},
+        "stalled": {"per_kind": 3, "idle_timeout": 2, "cut_within": 7},
     },
     "full": {
         "flood": {"connections": 10000, "rounds": 5},
