@@ -90,6 +90,7 @@ access_log::access_log(const std::string& target, std::size_t max_buffered)
       throw std::runtime_error("--access-log " + target + ": " + std::strerror(errno));
     }
     own_fd_ = true;
+    path_ = target;
   }
   pending_.reserve(write_threshold * 2);
   writer_ = std::thread([this] { run(); });
@@ -103,6 +104,7 @@ access_log::~access_log() {
   wake_.notify_one();
   writer_.join();
   if (own_fd_) ::close(fd_);
+  if (next_fd_ >= 0) ::close(next_fd_);
 }
 
 void access_log::log(const http_request& request, const http_response_info& info) {
@@ -122,6 +124,19 @@ void access_log::log(const http_request& request, const http_response_info& info
     kick = pending_.size() >= write_threshold;
   }
   if (kick) wake_.notify_one();
+}
+
+std::string access_log::reopen() {
+  if (!own_fd_) return {};  // stdout
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) return "--access-log " + path_ + ": " + std::strerror(errno);
+  {
+    std::lock_guard lock(mutex_);
+    if (next_fd_ >= 0) ::close(next_fd_);
+    next_fd_ = fd;
+  }
+  wake_.notify_one();
+  return {};
 }
 
 std::uint64_t access_log::dropped() const {
@@ -145,11 +160,17 @@ void access_log::run() {
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait_for(lock, std::chrono::milliseconds(200),
-                   [&] { return stop_ || pending_.size() >= write_threshold; });
+                   [&] { return stop_ || next_fd_ >= 0 || pending_.size() >= write_threshold; });
     batch.swap(pending_);  // loops keep appending into the other buffer meanwhile
     const bool stopping = stop_;
+    const int next = next_fd_;
+    next_fd_ = -1;
     lock.unlock();
-    write_all(batch);
+    write_all(batch);  // what was queued before the reopen goes to the old file
+    if (next >= 0) {
+      ::close(fd_);
+      fd_ = next;
+    }
     batch.clear();
     lock.lock();
     if (stopping && pending_.empty()) return;

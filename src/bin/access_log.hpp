@@ -31,6 +31,10 @@ class access_log {
   /// Formats and queues one line. Called on loop threads; never blocks on I/O.
   void log(const http_request& request, const http_response_info& info);
 
+  /// Opens the file again (after logrotate moved it; SIGHUP). Lines queued so far go to the old
+  /// file. Returns an empty string, or the one-line reason (the old file stays in use).
+  std::string reopen();
+
   /// Lines dropped because the buffer was full (the writer could not keep up).
   [[nodiscard]] std::uint64_t dropped() const;
 
@@ -38,8 +42,10 @@ class access_log {
   void run();
   void write_all(const std::string& data);
 
-  int fd_ = -1;
+  int fd_ = -1;  // used by the writer thread only, once constructed
   bool own_fd_ = false;
+  std::string path_;
+  int next_fd_ = -1;  // guarded by mutex_: a reopened file, taken over by the writer
   std::size_t max_buffered_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;

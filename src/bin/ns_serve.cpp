@@ -150,6 +150,10 @@ int main(int argc, char** argv) {
       if (sigwait(&signals, &sig) != 0) continue;
       if (loops_done.load()) return;  // our own wake-up after the loops ended
       if (sig == SIGHUP) {
+        if (access) {  // logrotate: write to a fresh file at the same path
+          const std::string err = access->reopen();
+          if (!err.empty()) std::fprintf(stderr, "ns_serve: SIGHUP: %s\n", err.c_str());
+        }
         if (!tls) continue;
         const std::string err = tls->reload(opt.server.tls);
         if (err.empty()) {

@@ -58,7 +58,8 @@ std::string usage() {
          "                     /_status (default: off)\n"
          "  --help             this text\n"
          "\n"
-         "SIGINT/SIGTERM: graceful shutdown; SIGHUP: reload the certificates.\n"
+         "SIGINT/SIGTERM: graceful shutdown; SIGHUP: reload the certificates and reopen the\n"
+         "access log file (after logrotate moved it).\n"
          "Exit status: 0 after a clean shutdown, 1 if a loop failed, 2 on a configuration error.\n";
 }
 

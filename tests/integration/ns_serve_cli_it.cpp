@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -218,9 +219,23 @@ TEST_F(NsServeCli, ConfigFileFlagsOverrideAccessLogAndStatus) {
     EXPECT_NE(r.body.find("\"handshakes\": 1"), std::string::npos) << r.body;
     EXPECT_NE(r.body.find("\"open\": 1"), std::string::npos) << r.body;
   }
+  // logrotate: move the file away, SIGHUP, and the next line goes to a new file at the path.
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // the writer flushes each 200 ms
+  ASSERT_EQ(::rename(log.c_str(), (log + ".1").c_str()), 0);
+  ASSERT_EQ(::kill(s.process->pid(), SIGHUP), 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  {
+    tls_client c;
+    ASSERT_TRUE(c.connect(s.port)) << c.error();
+    ASSERT_TRUE(c.write("GET /after-rotation HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+    EXPECT_EQ(c.read_response().status, 404);
+  }
   // A debug log level from the file would have logged per-connection lines; --log-level warn won.
   EXPECT_EQ(s.process->stop(SIGTERM, std::chrono::seconds(10)), 0) << s.process->stderr_text();
-  const std::string lines = slurp(log);
+  const std::string rotated = slurp(log);
+  EXPECT_EQ(count_lines(rotated), 1u) << rotated;
+  EXPECT_NE(rotated.find("\"GET /after-rotation HTTP/1.1\" 404 "), std::string::npos) << rotated;
+  const std::string lines = slurp(log + ".1");
   EXPECT_EQ(count_lines(lines), 3u) << lines;
   EXPECT_NE(lines.find("127.0.0.1 - - ["), std::string::npos) << lines;
   EXPECT_NE(lines.find("\"GET /index.html HTTP/1.1\" 200 "), std::string::npos) << lines;

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MIT
+// ns_serve's pieces on their own: the combined-log-format line (escaping client-controlled
+// fields), the access log's bound (drops instead of blocking), option precedence between the
+// config file and flags, and the status JSON.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "bin/access_log.hpp"
+#include "bin/options.hpp"
+#include "bin/status.hpp"
+#include "support/process.hpp"
+
+namespace ns::serve {
+namespace {
+
+http_request sample_request() {
+  http_request r;
+  r.method = "GET";
+  r.target = "/a b\"c";
+  r.version_major = 1;
+  r.version_minor = 0;
+  return r;
+}
+
+TEST(AccessLine, CombinedFormatWithEscapes) {
+  http_request r = sample_request();
+  std::vector<http_header> headers = {{"Referer", "https://x/\n\"evil"}, {"User-Agent", "ua\\1"}};
+  r.headers = headers;
+  http_response_info info;
+  info.status = 404;
+  info.bytes = 1234;
+  info.peer = "10.1.2.3:5555";
+  std::string line;
+  format_access_line(line, r, info, 1'000'000'000);  // 2001-09-09T01:46:40Z
+  EXPECT_EQ(line,
+            "10.1.2.3 - - [09/Sep/2001:01:46:40 +0000] \"GET /a b\\x22c HTTP/1.0\" 404 1234 "
+            "\"https://x/\\x0a\\x22evil\" \"ua\\x5c1\"\n");
+}
+
+TEST(AccessLine, MissingFieldsAreDashesAndIpv6PeerLosesBrackets) {
+  const http_request r = sample_request();
+  http_response_info info;
+  info.peer = "[::1]:443";
+  std::string line;
+  format_access_line(line, r, info, 0);
+  EXPECT_EQ(line.rfind("::1 - - [01/Jan/1970:00:00:00 +0000] ", 0), 0u) << line;
+  EXPECT_NE(line.find("\" - 0 \"-\" \"-\"\n"), std::string::npos) << line;  // status unknown
+}
+
+TEST(AccessLog, WritesLinesAndDropsBeyondItsBound) {
+  ns::test::temp_dir dir;
+  const std::string path = dir.path() + "/a.log";
+  http_response_info info;
+  info.status = 200;
+  info.peer = "127.0.0.1:1";
+  {
+    access_log log(path);
+    for (int i = 0; i < 100; ++i) log.log(sample_request(), info);
+    EXPECT_EQ(log.dropped(), 0u);
+  }  // the destructor writes what is queued
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string all = ss.str();
+  EXPECT_EQ(std::count(all.begin(), all.end(), '\n'), 100);
+  {
+    access_log tiny(path, 10);  // smaller than one line: every line is dropped, none blocks
+    for (int i = 0; i < 5; ++i) tiny.log(sample_request(), info);
+    EXPECT_EQ(tiny.dropped(), 5u);
+  }
+  EXPECT_THROW(access_log(dir.path() + "/missing/dir/a.log"), std::runtime_error);
+}
+
+TEST(Options, FlagsOverrideTheConfigFileWhateverTheirOrder) {
+  ns::test::temp_dir dir;
+  const std::string conf =
+      dir.write("s.conf",
+                "port = 1234\nthreads = 3\ncert = f.crt\nkey = f.key\nplain = false\n"
+                "idle_timeout = 7\n");
+  const char* argv[] = {"ns_serve", "--port", "99",    "--config", conf.c_str(),
+                        "--cert",   "c.crt",  "--key", "c.key"};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(9, const_cast<char**>(argv), o, err)) << err;
+  EXPECT_EQ(o.server.port, 99);  // flag, although given before --config
+  EXPECT_EQ(o.threads, 3u);      // file
+  EXPECT_FALSE(o.server.plaintext);
+  EXPECT_EQ(o.server.idle_timeout, std::chrono::seconds(7));
+  ASSERT_EQ(o.server.tls.certificates.size(), 1u);  // flags' pairs replace the file's
+  EXPECT_EQ(o.server.tls.certificates[0].cert_file, "c.crt");
+}
+
+TEST(Options, ConfigFileCertificatesWhenNoFlagsGiveThem) {
+  ns::test::temp_dir dir;
+  const std::string conf =
+      dir.write("s.conf", "cert = a.crt\nkey = a.key\nsni = b.example:b.crt:b.key\n# done\n");
+  const char* argv[] = {"ns_serve", "--config", conf.c_str()};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(3, const_cast<char**>(argv), o, err)) << err;
+  ASSERT_EQ(o.server.tls.certificates.size(), 2u);
+  EXPECT_EQ(o.server.tls.certificates[1].key_file, "b.key");
+}
+
+TEST(StatusJson, ContainsEveryCounter) {
+  server_stats s;
+  s.connections_open = 1;
+  s.connections_total = 2;
+  s.requests = 3;
+  s.ws_messages_out = 4;
+  s.tls_resumptions = 5;
+  s.cache_misses = 6;
+  s.errors.timeouts = 7;
+  const std::string j = stats_json(s, 2, 8);
+  EXPECT_EQ(j,
+            "{\"threads\": 2, \"connections\": {\"open\": 1, \"total\": 2}, \"requests\": 3, "
+            "\"responses\": 0, \"bytes\": {\"in\": 0, \"out\": 0}, \"websocket_messages\": "
+            "{\"in\": 0, \"out\": 4}, \"tls\": {\"handshakes\": 0, \"resumptions\": 5}, "
+            "\"cache\": {\"hits\": 0, \"misses\": 6}, \"errors\": {\"tls_handshake\": 0, "
+            "\"tls\": 0, \"tls_truncated\": 0, \"socket\": 0, \"http\": 0, \"timeouts\": 7, "
+            "\"websocket\": 0}, \"access_log_dropped\": 8}\n");
+}
+
+}  // namespace
+}  // namespace ns::serve
