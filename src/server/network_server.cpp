@@ -28,6 +28,36 @@ int network_server::http_writev(client_num_t client_num, std::span<const iovec> 
 
 int network_server::http_close(client_num_t client_num) { return impl_->http_close(client_num); }
 
+int network_server::http_send_file(client_num_t client_num, const http_request& request) {
+  return impl_->http_send_file(client_num, request, {}, true, file_source::document_root);
+}
+
+int network_server::http_send_file(client_num_t client_num, const http_request& request,
+                                   std::string_view path, file_source from) {
+  return impl_->http_send_file(client_num, request, path, false, from);
+}
+
+int network_server::http_post_read(client_num_t client_num) {
+  return impl_->http_post_read(client_num);
+}
+
+int network_server::http_begin_chunked(client_num_t client_num, int status,
+                                       std::span<const http_header> headers) {
+  return impl_->http_begin_chunked(client_num, status, headers);
+}
+
+int network_server::http_write_chunk(client_num_t client_num, std::span<const std::byte> data) {
+  return impl_->http_write_chunk(client_num, data);
+}
+
+int network_server::http_end_chunked(client_num_t client_num) {
+  return impl_->http_end_chunked(client_num);
+}
+
+file_cache_stats network_server::http_file_cache_stats() const noexcept {
+  return impl_->cache_stats();
+}
+
 int network_server::raw_adopt(int fd, client_num_t& client_num) {
   return impl_->raw_adopt(fd, client_num);
 }

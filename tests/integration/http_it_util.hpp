@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Helpers shared by the HTTP integration tests: curl through popen, chunked and
+// multipart/byteranges decoding of raw response bodies.
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace ns::test {
+
+/// Runs `curl --insecure --silent <args>` and returns its stdout (stderr discarded).
+inline std::string curl(const std::string& args) {
+  const std::string cmd = "curl --insecure --silent --show-error " + args + " 2>/dev/null";
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+/// The body of a chunked message (RFC 9112 §7.1); sets @p ok to false when the framing is bad
+/// or the last chunk is missing.
+inline std::string decode_chunked(const std::string& in, bool& ok, std::size_t* chunks = nullptr) {
+  std::string out;
+  std::size_t pos = 0;
+  ok = false;
+  if (chunks) *chunks = 0;
+  for (;;) {
+    const std::size_t eol = in.find("\r\n", pos);
+    if (eol == std::string::npos) return out;
+    const std::size_t size = std::strtoull(in.substr(pos, eol - pos).c_str(), nullptr, 16);
+    pos = eol + 2;
+    if (size == 0) {
+      ok = in.compare(pos, 2, "\r\n") == 0;
+      return out;
+    }
+    if (pos + size + 2 > in.size() || in.compare(pos + size, 2, "\r\n") != 0) return out;
+    out.append(in, pos, size);
+    pos += size + 2;
+    if (chunks) ++*chunks;
+  }
+}
+
+/// One part of a multipart/byteranges body.
+struct byterange_part {
+  std::string content_range;
+  std::string content_type;
+  std::string data;
+};
+
+/// Splits a multipart/byteranges body (RFC 9110 §14.6) by @p boundary. Empty on bad framing.
+inline std::vector<byterange_part> split_byteranges(const std::string& body,
+                                                    const std::string& boundary) {
+  std::vector<byterange_part> parts;
+  const std::string delim = "--" + boundary;
+  std::size_t pos = body.find(delim);
+  while (pos != std::string::npos) {
+    pos += delim.size();
+    if (body.compare(pos, 2, "--") == 0) return parts;  // close delimiter
+    if (body.compare(pos, 2, "\r\n") != 0) return {};
+    const std::size_t head_end = body.find("\r\n\r\n", pos);
+    if (head_end == std::string::npos) return {};
+    byterange_part part;
+    std::size_t line = pos + 2;
+    while (line < head_end) {
+      std::size_t eol = body.find("\r\n", line);
+      const std::string field = body.substr(line, eol - line);
+      const std::size_t colon = field.find(':');
+      if (colon != std::string::npos) {
+        std::string name = field.substr(0, colon);
+        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        const std::string value = field.substr(field.find_first_not_of(' ', colon + 1));
+        if (name == "content-range") part.content_range = value;
+        if (name == "content-type") part.content_type = value;
+      }
+      line = eol + 2;
+    }
+    const std::size_t data_at = head_end + 4;
+    const std::size_t next = body.find("\r\n" + delim, data_at);
+    if (next == std::string::npos) return {};
+    part.data = body.substr(data_at, next - data_at);
+    parts.push_back(std::move(part));
+    pos = next + 2;
+  }
+  return {};
+}
+
+}  // namespace ns::test
