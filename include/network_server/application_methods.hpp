@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include <sys/uio.h>
 
@@ -19,6 +20,21 @@
 namespace ns {
 
 class network_server;
+
+/// Kind of a WebSocket data message (RFC 6455 §5.6).
+enum class ws_message_type : std::uint8_t {
+  text = 1,    ///< UTF-8 text (validated on receipt; the sender must send valid UTF-8)
+  binary = 2,  ///< arbitrary bytes
+};
+
+/// The application's answer to a WebSocket upgrade request.
+struct ws_accept_decision {
+  bool accept = false;  ///< true: switch the connection to WebSocket (101)
+  /// Subprotocol to confirm in Sec-WebSocket-Protocol: one of the client's offers (others are
+  /// ignored), or empty for none (RFC 6455 §4.2.2).
+  std::string subprotocol;
+  int reject_status = 404;  ///< when not accepted: the HTTP status to answer (then close)
+};
 
 class application_methods {
  public:
@@ -41,34 +57,9 @@ class application_methods {
     (void)failed_req;
   }
 
-  /// As `http_write_callback`, for `http_writev`; also the one outcome report of each
-  /// `http_send_file` that returned 0 (the whole file response sent, or failed).
+  /// As `http_write_callback`, for `http_writev`.
   virtual void http_writev_callback(client_num_t client_num, bool failed_req = false) {
     (void)client_num;
-    (void)failed_req;
-  }
-
-  /// A request whose body is too large to arrive whole (over `http_limits::max_buffered_body`,
-  /// or a chunked body that outgrows it) has arrived: @p request holds the headers, its body is
-  /// empty. Return true to take it: ask for the body piece by piece with
-  /// `network_server::http_post_read` (delivered to `http_body_callback`) and answer the request
-  /// as usual, with one response. Return false (the default) and the server answers 413 and
-  /// closes. A response written before the whole body was read closes the connection after it.
-  virtual bool http_stream_callback(const http_request& request, client_num_t client_num) {
-    (void)request;
-    (void)client_num;
-    return false;
-  }
-
-  /// The answer to one `http_post_read`: @p piece is the next part of the request body (valid
-  /// until this returns). When the body is complete, one last call has @p last true and an empty
-  /// piece. @p failed_req: the body was malformed (the server answers 400/413 and closes) or the
-  /// connection closed first; @p last is then true too. Exactly once per http_post_read.
-  virtual void http_body_callback(client_num_t client_num, std::span<const std::byte> piece,
-                                  bool last, bool failed_req = false) {
-    (void)client_num;
-    (void)piece;
-    (void)last;
     (void)failed_req;
   }
 
@@ -120,6 +111,64 @@ class application_methods {
   virtual void event_error_close_callback(client_num_t client_num, std::uint64_t additional_info) {
     (void)client_num;
     (void)additional_info;
+  }
+
+  // ---- WebSocket (RFC 6455) ----------------------------------------------------------------
+
+  /// A valid WebSocket upgrade request arrived (RFC 6455 §4.2.1 checked, Origin checked against
+  /// `websocket_config::allowed_origins`; malformed ones were already answered 400/426/403 and
+  /// never reach this). Return accept = true to switch the connection to WebSocket; the default
+  /// refuses every upgrade (404). @p request is valid during the call only. Do not write to the
+  /// connection here: `websocket_open_callback` follows an accepted upgrade.
+  virtual ws_accept_decision websocket_upgrade_callback(const http_request& request,
+                                                        client_num_t client_num) {
+    (void)request;
+    (void)client_num;
+    return {};
+  }
+
+  /// The 101 response is queued and the connection speaks WebSocket: `websocket_write` and
+  /// friends may be used from here on. Once per accepted upgrade.
+  virtual void websocket_open_callback(client_num_t client_num) { (void)client_num; }
+
+  /// One complete message (fragments reassembled, inflated, text validated as UTF-8); @p data is
+  /// valid until the callback returns. @p failed_req true: the peer violated the protocol or a
+  /// limit (@p data empty); the server has sent the close code (1002, 1007, 1009 …) and closes
+  /// the connection — called at most once per connection, and no message follows.
+  virtual void websocket_read_callback(std::span<const std::byte> data, ws_message_type type,
+                                       client_num_t client_num, bool failed_req = false) {
+    (void)data;
+    (void)type;
+    (void)client_num;
+    (void)failed_req;
+  }
+
+  /// The frame of one `websocket_write` has been handed to the kernel (or failed: the
+  /// connection is closing). Exactly once per websocket_write that returned 0.
+  virtual void websocket_write_callback(client_num_t client_num, bool failed_req = false) {
+    (void)client_num;
+    (void)failed_req;
+  }
+
+  /// As `websocket_write_callback`, for `websocket_writev`.
+  virtual void websocket_writev_callback(client_num_t client_num, bool failed_req = false) {
+    (void)client_num;
+    (void)failed_req;
+  }
+
+  /// The connection's queued output has fallen to `websocket_config::drain_threshold` or less
+  /// after it was above it, a write was refused (-ENOBUFS) or a broadcast skipped it: a good
+  /// moment to resume sending to it. Once per such episode.
+  virtual void websocket_drain_callback(client_num_t client_num) { (void)client_num; }
+
+  /// The WebSocket connection is closed (TLS and TCP too) and its handle is dead. For a
+  /// connection that completed an upgrade this REPLACES `http_close_callback` (exactly one of
+  /// the two fires per accepted connection). @p code: the peer's close code (1005 if its close
+  /// frame had none), the code we failed the connection with (1002, 1007, 1009 …), or 1006 when
+  /// the connection ended without a close frame from the peer (drop, timeout).
+  virtual void websocket_close_callback(client_num_t client_num, std::uint16_t code) {
+    (void)client_num;
+    (void)code;
   }
 
   /// Called when `network_server::start()` is about to run its loop, on the loop thread.

@@ -40,27 +40,41 @@ struct tls_config {
   std::chrono::seconds ticket_key_rotation{3600};  ///< how often session-ticket keys rotate
 };
 
-/// Static files served by `network_server::http_send_file` (see there).
-struct static_files_config {
-  /// Directory `http_send_file(client, request)` serves (request target resolved beneath it,
-  /// never outside). Empty: only the `file_source::filesystem` form of http_send_file works.
-  /// Opened at setup: a missing directory makes the server constructor throw.
-  std::string document_root;
-  /// Bound of the per-server LRU file cache (file bytes + metadata). 0 disables the cache.
-  std::size_t cache_bytes = 64 * 1024 * 1024;
-  /// Files up to this size are kept in memory by the cache (headers precomputed); larger
-  /// files have only their metadata cached and are streamed from disk.
-  std::size_t cache_max_file_bytes = 256 * 1024;
-  /// A file whose content is the body of every 404 answer of http_send_file (Content-Type from
-  /// its extension); read once at setup (the constructor throws if it cannot be read). Empty:
-  /// a short built-in HTML page.
-  std::string not_found_page;
-  /// Size of one io_uring read of a streamed file (the per-transfer read buffer).
-  std::size_t read_chunk_bytes = 64 * 1024;
-  /// The next chunk is read only once the connection's queued output is below this, so a
-  /// transfer holds at most read_chunk_bytes + ~(send_low_water + read_chunk_bytes) of
-  /// ciphertext, whatever the file size and however slowly the client reads.
-  std::size_t send_low_water = 32 * 1024;
+/// How outgoing WebSocket messages are compressed when a client offers permessage-deflate
+/// (RFC 7692). Incoming compressed messages are always accepted when the extension is agreed.
+enum class ws_deflate_mode : std::uint8_t {
+  off,     ///< never agree to permessage-deflate
+  /// One compressor per server (thread) serves every connection: the server always answers
+  /// `server_no_context_takeover` (RFC 7692 §7.1.1.1), so no connection keeps compressor state.
+  /// Broadcasts are compressed once for all receivers. The default: memory per connection.
+  shared,
+  /// A compressor per connection with context takeover (better ratio on similar messages, but
+  /// zlib state of a few hundred KiB per connection that has sent a compressed message).
+  dedicated,
+};
+
+/// WebSocket behaviour of a server (RFC 6455, RFC 7692). Frame and message size bounds are in
+/// `server_config::ws` (`ws_limits`).
+struct websocket_config {
+  ws_deflate_mode deflate = ws_deflate_mode::shared;  ///< permessage-deflate policy
+  int deflate_level = 1;                ///< zlib level of outgoing messages (1 = fastest)
+  std::size_t deflate_threshold = 64;   ///< shorter outgoing messages are not compressed
+  /// Accepted `Origin` values (scheme://host[:port], compared case-insensitively). Empty: any
+  /// origin and requests without Origin. Non-empty: others are refused with 403 (RFC 6455 §10.2).
+  std::vector<std::string> allowed_origins;
+  /// After this long without receiving anything the server sends a ping (0: never ping).
+  std::chrono::milliseconds ping_interval{30'000};
+  /// A connection that received nothing for this long (after the ping, if any) is closed with
+  /// 1001 "idle timeout". Must be > 0.
+  std::chrono::milliseconds idle_timeout{60'000};
+  /// After our close frame, how long to wait for the peer's before closing TLS/TCP anyway.
+  std::chrono::milliseconds close_timeout{5'000};
+  /// `websocket_drain_callback` fires when a connection whose queued output went above this
+  /// (or which refused a write or skipped a broadcast) has drained to this or less.
+  std::size_t drain_threshold = 64 * 1024;
+  /// A broadcast receiver whose queued output would exceed `max_queued_output` is skipped
+  /// (counted in `broadcast_result::slow`); with this true it is also closed with 1008.
+  bool close_slow_receivers = false;
 };
 
 /// Everything a `network_server` needs to run.
@@ -84,7 +98,7 @@ struct server_config {
 
   http_limits http;
   ws_limits ws;
-  static_files_config files;  ///< http_send_file: document root, file cache, 404 page
+  websocket_config websocket;  ///< upgrade, permessage-deflate, pings, timeouts
 };
 
 }  // namespace ns

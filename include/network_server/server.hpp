@@ -10,10 +10,12 @@
 
 #include <sys/uio.h>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <ranges>
 #include <span>
 #include <string_view>
 
@@ -23,24 +25,17 @@
 
 namespace ns {
 
-/// How `network_server::http_send_file` interprets its path argument.
-enum class file_source : std::uint8_t {
-  /// A request-target path ("/docs/a.html", percent-encoded) resolved beneath
-  /// `static_files_config::document_root`, with every confinement rule of the plain overload.
-  document_root,
-  /// A file-system path the application trusts, opened as is (no confinement, no directory
-  /// index): for files outside the document root that the application chose itself.
-  filesystem,
-};
+/// A range of client handles, e.g. `std::vector<client_num_t>`, `std::set<client_num_t>`, a
+/// view: what `network_server::websocket_broadcast` accepts.
+template <class R>
+concept client_num_range =
+    std::ranges::input_range<R> && std::integral<std::ranges::range_value_t<R>>;
 
-/// Counters of the server's static file cache (`network_server::http_file_cache_stats`).
-struct file_cache_stats {
-  std::uint64_t hits = 0;           ///< lookups answered from the cache
-  std::uint64_t misses = 0;         ///< lookups that found nothing valid
-  std::uint64_t evictions = 0;      ///< entries dropped to stay within the byte bound
-  std::uint64_t invalidations = 0;  ///< entries dropped because the file changed
-  std::size_t bytes = 0;            ///< current charge (file bytes + metadata)
-  std::size_t entries = 0;          ///< files currently cached
+/// Outcome of one `network_server::websocket_broadcast`.
+struct broadcast_result {
+  std::size_t queued = 0;         ///< receivers the message was queued for
+  std::size_t slow = 0;           ///< skipped: their queue would exceed max_queued_output
+  std::size_t not_websocket = 0;  ///< skipped: stale handle, not WebSocket, or closing
 };
 
 class network_server {
@@ -79,62 +74,67 @@ class network_server {
   /// Closes the connection after its queued output has been sent.
   int http_close(client_num_t client_num);
 
-  // ---- static files, streamed bodies, chunked responses -----------------------------------
+  // ---- WebSocket (RFC 6455, RFC 7692) -------------------------------------------------------
 
-  /// Answers @p request with the file its target names beneath
-  /// `static_files_config::document_root`: percent-decoded once, normalised, confined (`..`,
-  /// encoded '/', NUL, symlinks leaving the root → 400/403/404), a directory serves its
-  /// index.html (without trailing '/' → 301), GET and HEAD only (others → 405), validators
-  /// (strong ETag, Last-Modified; If-None-Match / If-Modified-Since → 304, If-Match /
-  /// If-Unmodified-Since → 412), Range (single, open, suffix, several → multipart/byteranges,
-  /// unsatisfiable → 416, If-Range), Content-Type by extension, the configured 404 page.
-  /// Small files come from the LRU cache; large ones are read with io_uring in
-  /// `read_chunk_bytes` pieces, each read only when the queued output is below
-  /// `send_low_water` (bounded memory per transfer, a slow client is not buffered for).
-  ///
-  /// The response counts as the answer to the request in hand: requests pipelined behind it
-  /// are parsed only after its last byte has been queued. @p request is read during this call
-  /// only. Returns 0 when the client will be answered — then `http_writev_callback` follows
-  /// exactly once (failed_req true if the connection failed first) — or -errno and no callback:
-  /// -EBADF stale handle, -EPIPE closing, -EBUSY another file or chunked response in
-  /// progress, -EINVAL no document root configured, -EAGAIN TLS handshake not finished.
-  int http_send_file(client_num_t client_num, const http_request& request);
-
-  /// As above for @p path instead of the request target (e.g. a rewritten URL "/app.html"
-  /// for a single-page application, or a trusted file-system path with
-  /// `file_source::filesystem`). @p path is read during this call only.
-  int http_send_file(client_num_t client_num, const http_request& request, std::string_view path,
-                     file_source from = file_source::document_root);
-
-  /// Asks for the next piece of a streamed request body (see
-  /// `application_methods::http_stream_callback`); `http_body_callback` follows once, with the
-  /// piece. The first call also sends `100 Continue` when the client asked for it
-  /// (RFC 9110 §10.1.1). Until the next call the server reads nothing more from the client
-  /// (back-pressure: it stops decrypting and receiving). Returns 0, -EBADF, -EPIPE (closing),
-  /// -EINVAL (no streamed body in progress, or it is complete), -EBUSY (a read is pending).
-  int http_post_read(client_num_t client_num);
-
-  /// Starts a response of unknown length: status line, Date, Server, @p headers (e.g.
-  /// Content-Type), `Transfer-Encoding: chunked` (RFC 9112 §7.1) and Connection. To an
-  /// HTTP/1.0 client the body is sent unframed and the connection closes after it; for HEAD no
-  /// body is sent. Follow with `http_write_chunk` calls and one `http_end_chunked`, which
-  /// completes the response. Each of the three, when it returns 0, is followed by exactly one
-  /// `http_write_callback`. Returns -EBUSY if a file or chunked response is in progress.
-  int http_begin_chunked(client_num_t client_num, int status,
-                         std::span<const http_header> headers = {});
-
-  /// Sends @p data as one chunk (an empty @p data sends nothing but still calls back).
-  /// -EINVAL without http_begin_chunked; -ENOBUFS over `max_queued_output` (wait for callbacks).
-  int http_write_chunk(client_num_t client_num, std::span<const std::byte> data);
-  int http_write_chunk(client_num_t client_num, std::string_view data) {
-    return http_write_chunk(client_num, std::as_bytes(std::span(data.data(), data.size())));
+  /// Sends @p data as one WebSocket message (one frame; compressed when permessage-deflate was
+  /// agreed and it reaches `websocket_config::deflate_threshold`). Encrypted and copied at once:
+  /// the buffer is free on return. `websocket_write_callback` follows. Returns 0, -EBADF (stale
+  /// handle), -EINVAL (not a WebSocket connection), -EPIPE (closing: a close frame was sent or
+  /// received), -ENOBUFS (the queued output is not empty and would exceed
+  /// `server_config::max_queued_output`; `websocket_drain_callback` follows when it drains).
+  /// A single message larger than that bound is accepted when nothing is queued.
+  int websocket_write(client_num_t client_num, std::span<const std::byte> data,
+                      ws_message_type type = ws_message_type::binary);
+  /// Sends @p text as a text message (must be UTF-8).
+  int websocket_write(client_num_t client_num, std::string_view text) {
+    return websocket_write(client_num, std::as_bytes(std::span(text.data(), text.size())),
+                           ws_message_type::text);
   }
 
-  /// Ends the chunked response (last-chunk); the next pipelined request may then be answered.
-  int http_end_chunked(client_num_t client_num);
+  /// As `websocket_write` for a message given in pieces (concatenated into one message);
+  /// `websocket_writev_callback` follows.
+  int websocket_writev(client_num_t client_num, std::span<const iovec> pieces,
+                       ws_message_type type = ws_message_type::binary);
 
-  /// The file cache counters. Loop thread only (a callback, or a function given to `post`).
-  [[nodiscard]] file_cache_stats http_file_cache_stats() const noexcept;
+  /// Starts the closing handshake (RFC 6455 §7.1.2): sends a close frame with @p code and
+  /// @p reason (UTF-8, at most 123 bytes). No message can be sent afterwards; the connection
+  /// closes when the peer's close arrives or after `websocket_config::close_timeout`, then
+  /// `websocket_close_callback` fires. Returns 0, -EBADF, -EINVAL (not WebSocket, a code not
+  /// allowed on the wire — only 1000-1003, 1007-1014 and 3000-4999 are — or reason too long),
+  /// -EPIPE (already closing).
+  int websocket_close(client_num_t client_num, std::uint16_t code = 1000,
+                      std::string_view reason = {});
+
+  /// Sends one message to every WebSocket connection in @p client_nums. The frame is encoded
+  /// (and, with `ws_deflate_mode::shared`, compressed) once; each receiver's TLS session
+  /// encrypts from that one buffer, with no per-receiver copy of the frame. Receivers whose
+  /// connection cannot take the shared compressed frame (dedicated mode, no deflate, smaller
+  /// window) get the same uncompressed frame. A receiver whose queued output is not empty and
+  /// would exceed `max_queued_output` is skipped (`slow`; with
+  /// `websocket_config::close_slow_receivers` it is also closed with 1008) and gets a
+  /// `websocket_drain_callback` later: a slow receiver never delays the others. No write
+  /// callback fires for broadcasts. Duplicated handles receive the message twice.
+  template <client_num_range R>
+  broadcast_result websocket_broadcast(R&& client_nums, std::span<const std::byte> data,
+                                       ws_message_type type = ws_message_type::binary) {
+    broadcast_result result;
+    broadcast_begin(data, type);
+    for (auto&& c : client_nums) broadcast_to(static_cast<client_num_t>(c), result);
+    broadcast_end();
+    return result;
+  }
+  /// As above with a text message.
+  template <client_num_range R>
+  broadcast_result websocket_broadcast(R&& client_nums, std::string_view text) {
+    return websocket_broadcast(std::forward<R>(client_nums),
+                               std::as_bytes(std::span(text.data(), text.size())),
+                               ws_message_type::text);
+  }
+
+  /// Bytes queued for @p client_num and not yet handed to the kernel (ciphertext on TLS
+  /// connections), or -EBADF. Any connection kind. Use it with `websocket_drain_callback` to
+  /// stop sending to a slow consumer.
+  [[nodiscard]] std::int64_t queued_bytes(client_num_t client_num) const noexcept;
 
   // ---- raw descriptors ------------------------------------------------------------------
 
@@ -182,6 +182,11 @@ class network_server {
 
  private:
   std::unique_ptr<impl> impl_;
+
+  // websocket_broadcast's steps (the template above cannot see impl).
+  void broadcast_begin(std::span<const std::byte> data, ws_message_type type);
+  void broadcast_to(client_num_t client_num, broadcast_result& result);
+  void broadcast_end() noexcept;
 };
 
 }  // namespace ns

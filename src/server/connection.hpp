@@ -17,8 +17,7 @@
 
 #include "http/request_parser.hpp"
 #include "server/output_queue.hpp"
-#include "server/server_body.hpp"
-#include "server/server_file.hpp"
+#include "server/ws_state.hpp"
 #include "tls/session.hpp"
 
 namespace ns::server {
@@ -33,6 +32,8 @@ enum class conn_phase : std::uint8_t {
   idle,           ///< waiting for the first byte of a request (idle timeout)
   reading,        ///< part of a request received (header timeout)
   responding,     ///< the application owes a response (no timeout)
+  websocket,      ///< upgraded: ping interval / WebSocket idle timeout (server_ws.cpp)
+  ws_closing,     ///< our close frame is sent: close timeout
 };
 
 struct connection {
@@ -44,6 +45,7 @@ struct connection {
   std::optional<tls::session> tls;  ///< absent in plaintext mode
   http::request_parser parser;
   output_queue out;
+  std::unique_ptr<ws_state> ws;    ///< set once the connection upgraded to WebSocket
   std::vector<std::byte> inbuf;     ///< plaintext received but not yet parsed (pipelining)
 
   conn_phase phase = conn_phase::handshake;
@@ -57,15 +59,6 @@ struct connection {
   bool resume_listed = false;       ///< queued to resume parsing buffered input
   bool eof = false;                 ///< the peer will send nothing more
   bool got_bytes = false;           ///< anything received yet (first bytes are sniffed)
-
-  // Responses and bodies beyond one http_write (server_file.cpp, server_body.cpp).
-  std::unique_ptr<file_transfer> file;  ///< http_send_file state, allocated on first use
-  body_stream body;                     ///< streamed request body (http_post_read)
-  chunked_response chunked;             ///< http_begin_chunked … http_end_chunked
-  /// A file or chunked response is in progress: http_write must not interleave with it.
-  [[nodiscard]] bool long_response() const noexcept {
-    return chunked.open || (file && file->active);
-  }
 
   // Raw descriptors: one read in flight at a time, into the application's buffer(s).
   bool raw_is_socket = false;  ///< sockets are written with send(MSG_NOSIGNAL)

@@ -18,7 +18,15 @@
 namespace ns::server {
 
 /// Which callback a queued write owes the application.
-enum class write_kind : std::uint8_t { http_write, http_writev, raw_write, raw_writev, internal };
+enum class write_kind : std::uint8_t {
+  http_write,
+  http_writev,
+  raw_write,
+  raw_writev,
+  internal,
+  ws_write,
+  ws_writev,
+};
 
 class output_queue {
  public:

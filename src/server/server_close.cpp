@@ -69,11 +69,17 @@ void network_server::impl::finalize_closed() {
     ::close(k->fd);
     k->fd = -1;
     k->out.fail_all([&](server::write_kind kind) { fire_write_callback(c, kind, true); });
-    release_responses(c, *k);  // a file response or body read still owed fails (server_file.cpp)
     const server::conn_kind kind = k->kind;
+    const std::uint16_t ws_code = k->ws ? k->ws->close_code : 0;  // 0: never upgraded
     conns_.erase(c);  // the handle is dead before the application hears of the close
     switch (kind) {
-      case server::conn_kind::http: app_.http_close_callback(c); break;
+      case server::conn_kind::http:
+        if (ws_code != 0) {
+          app_.websocket_close_callback(c, ws_code);  // instead of http_close_callback
+        } else {
+          app_.http_close_callback(c);
+        }
+        break;
       case server::conn_kind::raw: app_.raw_close_callback(c); break;
       case server::conn_kind::event: break;  // a pending prepare already reported its error
     }
@@ -95,6 +101,12 @@ void network_server::impl::fire_write_callback(client_num_t c, server::write_kin
       break;
     case server::write_kind::raw_writev:
       app_.raw_writev_callback(c, failed);
+      break;
+    case server::write_kind::ws_write:
+      app_.websocket_write_callback(c, failed);
+      break;
+    case server::write_kind::ws_writev:
+      app_.websocket_writev_callback(c, failed);
       break;
     case server::write_kind::internal:
       break;

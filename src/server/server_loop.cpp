@@ -147,9 +147,6 @@ void network_server::impl::dispatch(const io_uring_cqe& cqe) {
     case io::op_kind::event_read:
       on_event_read(c, *k, cqe);
       break;
-    case io::op_kind::file_read:
-      on_file_read(c, *k, cqe);  // server_file.cpp
-      break;
     default:
       --k->inflight;
       break;
@@ -214,7 +211,7 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
 }
 
 void network_server::impl::arm_recv(client_num_t c, conn& k) {
-  if (k.recv_armed || k.closing || k.eof || k.body.recv_paused) return;
+  if (k.recv_armed || k.closing || k.eof) return;
   io_uring_sqe* sqe = ring_.get_sqe();
   if (sqe == nullptr) {
     close_hard(c, k);
@@ -326,11 +323,12 @@ void network_server::impl::on_send(client_num_t c, conn& k, const io_uring_cqe& 
                 [&](server::write_kind kind) { fire_write_callback(c, kind, false); });
   // The callback may have closed or written; the connection object stays valid until finalize.
   if (k.closing) return;
-  // A file response refills the queue as it drains (server_file.cpp); keep its buffers.
-  if (k.file && k.file->active) file_pump(c, k);
-  if (k.closing) return;
+  if (k.ws) {
+    ws_after_send(c, k);  // websocket_drain_callback
+    if (k.closing) return;
+  }
   if (k.out.empty()) {
-    if (!(k.file && k.file->active)) k.out.trim();
+    k.out.trim();
     if (k.close_after_flush) {
       close_hard(c, k);
       return;
@@ -347,6 +345,8 @@ void network_server::impl::set_phase(std::uint32_t slot, conn& k, server::conn_p
     case server::conn_phase::idle: limit = config_.idle_timeout; break;
     case server::conn_phase::reading: limit = config_.header_timeout; break;
     case server::conn_phase::responding: timers_.cancel(slot); return;
+    case server::conn_phase::websocket:
+    case server::conn_phase::ws_closing: limit = ws_phase_limit(k); break;
   }
   timers_.schedule(slot, now_ms_ + static_cast<std::uint64_t>(limit.count()));
 }
@@ -356,6 +356,10 @@ void network_server::impl::on_timer(std::uint32_t slot) {
   const client_num_t c = conns_.handle_of(slot);
   conn* k = conns_.find(c);
   if (k == nullptr || k->closing) return;
+  if (k->ws) {  // pings, WebSocket idle and close timeouts (server_ws.cpp)
+    ws_on_timer(c, *k);
+    return;
+  }
   static constexpr const char* names[] = {"handshake", "idle", "header", "response"};
   NS_LOG(log_level::debug, io::peer_name(k->fd), ": ", names[static_cast<int>(k->phase)],
          " timeout; closing");
@@ -386,7 +390,10 @@ void network_server::impl::begin_stop() {
   }
   NS_LOG(log_level::info, "shutting down: ", conns_.size(), " connection(s) open");
   // Queued responses still go out (until the deadline); nothing new is read.
-  conns_.for_each([this](client_num_t c, conn& k) { close_graceful(c, k); });
+  conns_.for_each([this](client_num_t c, conn& k) {
+    if (k.ws) ws_going_away(c, k);  // close frame 1001 first (RFC 6455 §7.4.1)
+    close_graceful(c, k);
+  });
 }
 
 }  // namespace ns
