@@ -57,9 +57,34 @@ class application_methods {
     (void)failed_req;
   }
 
-  /// As `http_write_callback`, for `http_writev`.
+  /// As `http_write_callback`, for `http_writev`; also the one outcome report of each
+  /// `http_send_file` that returned 0 (the whole file response sent, or failed).
   virtual void http_writev_callback(client_num_t client_num, bool failed_req = false) {
     (void)client_num;
+    (void)failed_req;
+  }
+
+  /// A request whose body is too large to arrive whole (over `http_limits::max_buffered_body`,
+  /// or a chunked body that outgrows it) has arrived: @p request holds the headers, its body is
+  /// empty. Return true to take it: ask for the body piece by piece with
+  /// `network_server::http_post_read` (delivered to `http_body_callback`) and answer the request
+  /// as usual, with one response. Return false (the default) and the server answers 413 and
+  /// closes. A response written before the whole body was read closes the connection after it.
+  virtual bool http_stream_callback(const http_request& request, client_num_t client_num) {
+    (void)request;
+    (void)client_num;
+    return false;
+  }
+
+  /// The answer to one `http_post_read`: @p piece is the next part of the request body (valid
+  /// until this returns). When the body is complete, one last call has @p last true and an empty
+  /// piece. @p failed_req: the body was malformed (the server answers 400/413 and closes) or the
+  /// connection closed first; @p last is then true too. Exactly once per http_post_read.
+  virtual void http_body_callback(client_num_t client_num, std::span<const std::byte> piece,
+                                  bool last, bool failed_req = false) {
+    (void)client_num;
+    (void)piece;
+    (void)last;
     (void)failed_req;
   }
 

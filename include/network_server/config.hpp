@@ -40,6 +40,29 @@ struct tls_config {
   std::chrono::seconds ticket_key_rotation{3600};  ///< how often session-ticket keys rotate
 };
 
+/// Static files served by `network_server::http_send_file` (see there).
+struct static_files_config {
+  /// Directory `http_send_file(client, request)` serves (request target resolved beneath it,
+  /// never outside). Empty: only the `file_source::filesystem` form of http_send_file works.
+  /// Opened at setup: a missing directory makes the server constructor throw.
+  std::string document_root;
+  /// Bound of the per-server LRU file cache (file bytes + metadata). 0 disables the cache.
+  std::size_t cache_bytes = 64 * 1024 * 1024;
+  /// Files up to this size are kept in memory by the cache (headers precomputed); larger
+  /// files have only their metadata cached and are streamed from disk.
+  std::size_t cache_max_file_bytes = 256 * 1024;
+  /// A file whose content is the body of every 404 answer of http_send_file (Content-Type from
+  /// its extension); read once at setup (the constructor throws if it cannot be read). Empty:
+  /// a short built-in HTML page.
+  std::string not_found_page;
+  /// Size of one io_uring read of a streamed file (the per-transfer read buffer).
+  std::size_t read_chunk_bytes = 64 * 1024;
+  /// The next chunk is read only once the connection's queued output is below this, so a
+  /// transfer holds at most read_chunk_bytes + ~(send_low_water + read_chunk_bytes) of
+  /// ciphertext, whatever the file size and however slowly the client reads.
+  std::size_t send_low_water = 32 * 1024;
+};
+
 /// How outgoing WebSocket messages are compressed when a client offers permessage-deflate
 /// (RFC 7692). Incoming compressed messages are always accepted when the extension is agreed.
 enum class ws_deflate_mode : std::uint8_t {
@@ -99,6 +122,7 @@ struct server_config {
   http_limits http;
   ws_limits ws;
   websocket_config websocket;  ///< upgrade, permessage-deflate, pings, timeouts
+  static_files_config files;  ///< http_send_file: document root, file cache, 404 page
 };
 
 }  // namespace ns

@@ -38,6 +38,26 @@ struct broadcast_result {
   std::size_t not_websocket = 0;  ///< skipped: stale handle, not WebSocket, or closing
 };
 
+/// How `network_server::http_send_file` interprets its path argument.
+enum class file_source : std::uint8_t {
+  /// A request-target path ("/docs/a.html", percent-encoded) resolved beneath
+  /// `static_files_config::document_root`, with every confinement rule of the plain overload.
+  document_root,
+  /// A file-system path the application trusts, opened as is (no confinement, no directory
+  /// index): for files outside the document root that the application chose itself.
+  filesystem,
+};
+
+/// Counters of the server's static file cache (`network_server::http_file_cache_stats`).
+struct file_cache_stats {
+  std::uint64_t hits = 0;           ///< lookups answered from the cache
+  std::uint64_t misses = 0;         ///< lookups that found nothing valid
+  std::uint64_t evictions = 0;      ///< entries dropped to stay within the byte bound
+  std::uint64_t invalidations = 0;  ///< entries dropped because the file changed
+  std::size_t bytes = 0;            ///< current charge (file bytes + metadata)
+  std::size_t entries = 0;          ///< files currently cached
+};
+
 class network_server {
  public:
   /// Creates the ring, the listening socket and the TLS context. Throws `std::system_error` or
@@ -73,6 +93,63 @@ class network_server {
 
   /// Closes the connection after its queued output has been sent.
   int http_close(client_num_t client_num);
+
+  // ---- static files, streamed bodies, chunked responses -----------------------------------
+
+  /// Answers @p request with the file its target names beneath
+  /// `static_files_config::document_root`: percent-decoded once, normalised, confined (`..`,
+  /// encoded '/', NUL, symlinks leaving the root → 400/403/404), a directory serves its
+  /// index.html (without trailing '/' → 301), GET and HEAD only (others → 405), validators
+  /// (strong ETag, Last-Modified; If-None-Match / If-Modified-Since → 304, If-Match /
+  /// If-Unmodified-Since → 412), Range (single, open, suffix, several → multipart/byteranges,
+  /// unsatisfiable → 416, If-Range), Content-Type by extension, the configured 404 page.
+  /// Small files come from the LRU cache; large ones are read with io_uring in
+  /// `read_chunk_bytes` pieces, each read only when the queued output is below
+  /// `send_low_water` (bounded memory per transfer, a slow client is not buffered for).
+  ///
+  /// The response counts as the answer to the request in hand: requests pipelined behind it
+  /// are parsed only after its last byte has been queued. @p request is read during this call
+  /// only. Returns 0 when the client will be answered — then `http_writev_callback` follows
+  /// exactly once (failed_req true if the connection failed first) — or -errno and no callback:
+  /// -EBADF stale handle, -EPIPE closing, -EBUSY another file or chunked response in
+  /// progress, -EINVAL no document root configured, -EAGAIN TLS handshake not finished.
+  int http_send_file(client_num_t client_num, const http_request& request);
+
+  /// As above for @p path instead of the request target (e.g. a rewritten URL "/app.html"
+  /// for a single-page application, or a trusted file-system path with
+  /// `file_source::filesystem`). @p path is read during this call only.
+  int http_send_file(client_num_t client_num, const http_request& request, std::string_view path,
+                     file_source from = file_source::document_root);
+
+  /// Asks for the next piece of a streamed request body (see
+  /// `application_methods::http_stream_callback`); `http_body_callback` follows once, with the
+  /// piece. The first call also sends `100 Continue` when the client asked for it
+  /// (RFC 9110 §10.1.1). Until the next call the server reads nothing more from the client
+  /// (back-pressure: it stops decrypting and receiving). Returns 0, -EBADF, -EPIPE (closing),
+  /// -EINVAL (no streamed body in progress, or it is complete), -EBUSY (a read is pending).
+  int http_post_read(client_num_t client_num);
+
+  /// Starts a response of unknown length: status line, Date, Server, @p headers (e.g.
+  /// Content-Type), `Transfer-Encoding: chunked` (RFC 9112 §7.1) and Connection. To an
+  /// HTTP/1.0 client the body is sent unframed and the connection closes after it; for HEAD no
+  /// body is sent. Follow with `http_write_chunk` calls and one `http_end_chunked`, which
+  /// completes the response. Each of the three, when it returns 0, is followed by exactly one
+  /// `http_write_callback`. Returns -EBUSY if a file or chunked response is in progress.
+  int http_begin_chunked(client_num_t client_num, int status,
+                         std::span<const http_header> headers = {});
+
+  /// Sends @p data as one chunk (an empty @p data sends nothing but still calls back).
+  /// -EINVAL without http_begin_chunked; -ENOBUFS over `max_queued_output` (wait for callbacks).
+  int http_write_chunk(client_num_t client_num, std::span<const std::byte> data);
+  int http_write_chunk(client_num_t client_num, std::string_view data) {
+    return http_write_chunk(client_num, std::as_bytes(std::span(data.data(), data.size())));
+  }
+
+  /// Ends the chunked response (last-chunk); the next pipelined request may then be answered.
+  int http_end_chunked(client_num_t client_num);
+
+  /// The file cache counters. Loop thread only (a callback, or a function given to `post`).
+  [[nodiscard]] file_cache_stats http_file_cache_stats() const noexcept;
 
   // ---- WebSocket (RFC 6455, RFC 7692) -------------------------------------------------------
 

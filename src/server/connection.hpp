@@ -18,6 +18,8 @@
 #include "http/request_parser.hpp"
 #include "server/output_queue.hpp"
 #include "server/ws_state.hpp"
+#include "server/server_body.hpp"
+#include "server/server_file.hpp"
 #include "tls/session.hpp"
 
 namespace ns::server {
@@ -59,6 +61,15 @@ struct connection {
   bool resume_listed = false;       ///< queued to resume parsing buffered input
   bool eof = false;                 ///< the peer will send nothing more
   bool got_bytes = false;           ///< anything received yet (first bytes are sniffed)
+
+  // Responses and bodies beyond one http_write (server_file.cpp, server_body.cpp).
+  std::unique_ptr<file_transfer> file;  ///< http_send_file state, allocated on first use
+  body_stream body;                     ///< streamed request body (http_post_read)
+  chunked_response chunked;             ///< http_begin_chunked … http_end_chunked
+  /// A file or chunked response is in progress: http_write must not interleave with it.
+  [[nodiscard]] bool long_response() const noexcept {
+    return chunked.open || (file && file->active);
+  }
 
   // Raw descriptors: one read in flight at a time, into the application's buffer(s).
   bool raw_is_socket = false;  ///< sockets are written with send(MSG_NOSIGNAL)

@@ -69,6 +69,7 @@ void network_server::impl::finalize_closed() {
     ::close(k->fd);
     k->fd = -1;
     k->out.fail_all([&](server::write_kind kind) { fire_write_callback(c, kind, true); });
+    release_responses(c, *k);  // a file response or body read still owed fails (server_file.cpp)
     const server::conn_kind kind = k->kind;
     const std::uint16_t ws_code = k->ws ? k->ws->close_code : 0;  // 0: never upgraded
     conns_.erase(c);  // the handle is dead before the application hears of the close

@@ -44,6 +44,8 @@ void network_server::impl::on_ciphertext(client_num_t c, conn& k, std::span<cons
     if (r.st == tls::status::ok) {
       on_plaintext(c, k, std::span<const std::byte>(scratch_.data(), r.bytes));
       if (k.closing || k.close_after_flush) break;
+      // Back-pressure on a streamed body: leave the rest encrypted in the session.
+      if (k.body.holding() && k.inbuf.size() >= server::body_hold_bytes) break;
       continue;
     }
     if (r.st == tls::status::want_more) break;
@@ -64,6 +66,10 @@ void network_server::impl::on_ciphertext(client_num_t c, conn& k, std::span<cons
 void network_server::impl::on_plaintext(client_num_t c, conn& k, std::span<const std::byte> bytes) {
   if (k.ws) {  // upgraded: every byte is WebSocket (server_ws.cpp)
     ws_on_plaintext(c, k, bytes);
+    return;
+  }
+  if (k.body.active) {
+    on_body_plaintext(c, k, bytes);  // a streamed body: fed on the application's demand
     return;
   }
   if (k.responding_hold()) {
@@ -92,6 +98,7 @@ void network_server::impl::on_plaintext(client_num_t c, conn& k, std::span<const
         return;
       case http::parse_status::request_ready: {
         k.keep_alive = k.parser.request().keep_alive;
+        if (refuse_method(c, k)) return;
         set_phase(slot, k, server::conn_phase::responding);
         app_.http_read_callback(k.parser.request(), c);
         if (k.responding_hold()) {
@@ -101,6 +108,12 @@ void network_server::impl::on_plaintext(client_num_t c, conn& k, std::span<const
         }
         continue;
       }
+      case http::parse_status::expect_continue:
+        on_expect_continue(c, k);
+        continue;
+      case http::parse_status::headers_ready_streaming:
+        start_body_stream(c, k, in);
+        return;
       case http::parse_status::upgrade:
         ws_on_upgrade(c, k, in);  // `in`: the bytes after the request (server_ws.cpp)
         return;
@@ -135,6 +148,10 @@ void network_server::impl::resume_pending() {
     conn* k = conns_.find(c);
     if (k == nullptr) continue;
     k->resume_listed = false;
+    if (k->body.active) {
+      resume_body(c, *k);  // http_post_read asked for the next piece (server_body.cpp)
+      continue;
+    }
     if (k->closing || k->close_after_flush || k->responding_hold() || k->inbuf.empty()) continue;
     parse_buffered(c, *k);
     flush(c, *k);
@@ -181,19 +198,21 @@ int network_server::impl::http_write(client_num_t c, std::span<const iovec> piec
   conn* k = conns_.find(c);
   if (k == nullptr) return -EBADF;
   if (k->closing || k->close_after_flush) return -EPIPE;
+  if (k->long_response()) return -EBUSY;  // would land inside a file or chunked body
   std::size_t total = 0;
   for (const iovec& v : pieces) total += v.iov_len;
   if (k->out.queued() + total > config_.max_queued_output) return -ENOBUFS;
   if (k->tls) {
     if (!k->tls->handshake_done()) return -EAGAIN;
-    if (total <= scratch_.size() && pieces.size() > 1) {
-      // One SSL_write for the whole response: fewer, fuller TLS records.
-      std::size_t off = 0;
-      for (const iovec& v : pieces) {
-        std::memcpy(scratch_.data() + off, v.iov_base, v.iov_len);
-        off += v.iov_len;
-      }
-      if (!queue_encrypted(c, *k, std::span<const std::byte>(scratch_.data(), total))) return -EPIPE;
+    if (total <= 16 * 1024 && pieces.size() > 1) {
+      // One SSL_write for the whole response: fewer, fuller TLS records. Not in scratch_: it
+      // still holds the pipelined bytes after the request being answered.
+      std::string& stage = files_->stage;
+      stage.clear();
+      for (const iovec& v : pieces) stage.append(static_cast<const char*>(v.iov_base), v.iov_len);
+      const bool ok = queue_encrypted(c, *k, std::as_bytes(std::span(stage.data(), stage.size())));
+      stage.clear();
+      if (!ok) return -EPIPE;
     } else {
       for (const iovec& v : pieces) {
         if (!queue_encrypted(c, *k, {static_cast<const std::byte*>(v.iov_base), v.iov_len})) {
@@ -205,18 +224,7 @@ int network_server::impl::http_write(client_num_t c, std::span<const iovec> piec
     for (const iovec& v : pieces) queue_plain(*k, {static_cast<const std::byte*>(v.iov_base), v.iov_len});
   }
   k->out.mark(kind);
-  if (k->phase == server::conn_phase::responding) {
-    // This write answers the request in hand: the next pipelined one may be parsed.
-    set_phase(static_cast<std::uint32_t>(c), *k, server::conn_phase::idle);
-    if (!k->keep_alive) {
-      close_graceful(c, *k);
-      return 0;
-    }
-    if (!k->inbuf.empty() && !k->resume_listed) {
-      k->resume_listed = true;
-      to_resume_.push_back(c);
-    }
-  }
+  response_done(c, *k);  // this write answers the request in hand (server_body.cpp)
   flush(c, *k);
   return 0;
 }

@@ -93,6 +93,37 @@ class network_server::impl {
   bool queue_encrypted(client_num_t c, conn& k, std::span<const std::byte> plaintext);
   void drain_tls_output(conn& k);
 
+  // ---- responses beyond one write: files, chunked, streamed bodies (server_file.cpp,
+  //      server_body.cpp)
+ public:
+  int http_send_file(client_num_t c, const http_request& req, std::string_view path,
+                     bool use_target, file_source from);
+  int http_post_read(client_num_t c);
+  int http_begin_chunked(client_num_t c, int status, std::span<const http_header> headers);
+  int http_write_chunk(client_num_t c, std::span<const std::byte> data);
+  int http_end_chunked(client_num_t c);
+  [[nodiscard]] file_cache_stats cache_stats() const noexcept;
+
+ private:
+  bool queue_out(client_num_t c, conn& k, std::span<const std::byte> bytes);
+  void response_done(client_num_t c, conn& k);
+  void release_responses(client_num_t c, conn& k);
+  void file_pump(client_num_t c, conn& k);
+  void file_submit_read(client_num_t c, conn& k, std::byte* dst, std::uint64_t len,
+                        std::uint64_t off);
+  void file_finish(client_num_t c, conn& k);
+  void on_file_read(client_num_t c, conn& k, const io_uring_cqe& cqe);
+  void flush_stage(client_num_t c, conn& k);
+  bool refuse_method(client_num_t c, conn& k);
+  void on_expect_continue(client_num_t c, conn& k);
+  void start_body_stream(client_num_t c, conn& k, std::span<const std::byte> rest);
+  void on_body_plaintext(client_num_t c, conn& k, std::span<const std::byte> bytes);
+  void feed_body(client_num_t c, conn& k, std::span<const std::byte> in);
+  void drain_body_inbuf(client_num_t c, conn& k);
+  void resume_body(client_num_t c, conn& k);
+  void pause_recv(client_num_t c, conn& k);
+  void unpause_recv(client_num_t c, conn& k);
+
   // ---- WebSocket (server_ws.cpp, server_ws_write.cpp)
  public:
   int ws_write(client_num_t c, std::span<const iovec> pieces, ws_message_type type,
@@ -138,6 +169,9 @@ class network_server::impl {
   std::vector<client_num_t> to_resume_;
   std::vector<std::byte> scratch_;  // one per loop: decrypted bytes live here for one CQE
   server::ws_shared ws_;            // per-loop WebSocket resources (server_ws.cpp)
+  // Static files (server_file.cpp): document root, cache, 404 page. After config_.
+  std::unique_ptr<server::file_service> files_ =
+      std::make_unique<server::file_service>(config_.files);
 
   // Cross-thread entry points: eventfd_trigger and post are called from other threads.
   std::mutex cross_mutex_;

@@ -147,6 +147,9 @@ void network_server::impl::dispatch(const io_uring_cqe& cqe) {
     case io::op_kind::event_read:
       on_event_read(c, *k, cqe);
       break;
+    case io::op_kind::file_read:
+      on_file_read(c, *k, cqe);  // server_file.cpp
+      break;
     default:
       --k->inflight;
       break;
@@ -211,7 +214,7 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
 }
 
 void network_server::impl::arm_recv(client_num_t c, conn& k) {
-  if (k.recv_armed || k.closing || k.eof) return;
+  if (k.recv_armed || k.closing || k.eof || k.body.recv_paused) return;
   io_uring_sqe* sqe = ring_.get_sqe();
   if (sqe == nullptr) {
     close_hard(c, k);
@@ -327,8 +330,11 @@ void network_server::impl::on_send(client_num_t c, conn& k, const io_uring_cqe& 
     ws_after_send(c, k);  // websocket_drain_callback
     if (k.closing) return;
   }
+  // A file response refills the queue as it drains (server_file.cpp); keep its buffers.
+  if (k.file && k.file->active) file_pump(c, k);
+  if (k.closing) return;
   if (k.out.empty()) {
-    k.out.trim();
+    if (!(k.file && k.file->active)) k.out.trim();
     if (k.close_after_flush) {
       close_hard(c, k);
       return;
