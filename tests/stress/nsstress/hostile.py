@@ -6,6 +6,7 @@ Pass: every connection gets its expected status or close code and then the close
 well-behaved HTTPS and WSS client running meanwhile sees exactly its data; fds back to the
 baseline; the server answers afterwards."""
 import asyncio
+import json
 import os
 import random
 
@@ -57,6 +58,10 @@ WS_CASES = {
 }
 
 _BOMB = []
+
+
+def server_args(cfg):
+    return ["--status-path", "/_status"]  # the server's own error counters become figures
 
 
 def _bomb():
@@ -198,6 +203,10 @@ async def run(server, cfg):
     res.check(counts["wrong"] == 0 and not counts["errors"] and counts["ok"] > 0,
               "the well-behaved clients were disturbed")
     res.sample(server, "after_attack")
+    status, body = await _fetch(server.port, "/_status")
+    if status == 200:
+        for name, value in json.loads(body).get("errors", {}).items():
+            res.figures[f"server_errors_{name}"] = value
     fds = server.wait_fds(baseline, 30)
     res.sample(server, "end")
     res.check(fds <= baseline, f"fds {fds} after the attack, baseline {baseline}")
