@@ -4,8 +4,8 @@ files, close — sometimes with 'Connection: close', sometimes by reset) and WSS
 connection to /ws/echo or /ws/chat, with or without permessage-deflate, 1–10 messages checked
 byte for byte, close handshake) run continuously. RSS is sampled every second.
 Pass: no client error or wrong echo; fds back to the baseline; with rss_checks (release build:
-ASan's quarantine makes RSS meaningless), RSS at the end within 10 % of RSS after the first
-minute (after the first third of the run when it is shorter than 3 minutes)."""
+ASan's quarantine makes RSS meaningless) and a run of 3 minutes or more, RSS at the end within
+10 % of RSS after the first minute (shorter runs only report the growth after their first third)."""
 import asyncio
 import os
 import random
@@ -112,8 +112,11 @@ async def run(server, cfg):
     step = max(1, len(samples) // 10)
     res.figures["rss_kib_trend"] = samples[step - 1::step]
     res.figures["rss_growth_pct"] = round(100 * growth, 1)
-    if cfg.get("rss_checks"):
-        res.check(growth <= 0.10, f"RSS grew {100 * growth:.1f} % after the first period")
+    if cfg.get("rss_checks") and seconds >= 180:
+        res.check(growth <= 0.10, f"RSS grew {100 * growth:.1f} % after the first minute")
+    elif growth > 0.10:  # shorter runs end inside the allocator's warm-up (minutes 1–3)
+        res.notes.append(f"RSS grew {100 * growth:.1f} % after the first third (not checked "
+                         "in runs shorter than 3 minutes)")
     fds = server.wait_fds(baseline, 30)
     res.sample(server, "end")
     res.check(fds <= baseline, f"fds {fds} after the soak, baseline {baseline}")
