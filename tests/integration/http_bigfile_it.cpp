@@ -80,6 +80,7 @@ class RssSampler {
 };
 
 TEST(HttpBigFile, SparseFileInFullAndByRangesWithBoundedServerRss) {
+  ensure_binary_dir();
   temp_dir dir;
   const std::string& d = dir.path();
   tls::write_pem_files(tls::make_self_signed(), d + "/server.crt", d + "/server.key");

@@ -29,6 +29,7 @@ std::string random_bytes(std::size_t n, unsigned seed) {
 class HttpFiles : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
+    ensure_binary_dir();
     dir_ = new temp_dir();
     const std::string& d = dir_->path();
     tls::write_pem_files(tls::make_self_signed(), d + "/server.crt", d + "/server.key");

@@ -10,6 +10,14 @@
 
 namespace ns::test {
 
+/// Makes start_ns_serve find the build tree when the test runs without NS_BINARY_DIR (ctest
+/// currently passes only the first variable of the ENVIRONMENT list). An existing value wins.
+inline void ensure_binary_dir() {
+#ifdef NS_TEST_BINARY_DIR
+  ::setenv("NS_BINARY_DIR", NS_TEST_BINARY_DIR, 0);
+#endif
+}
+
 /// Runs `curl --insecure --silent <args>` and returns its stdout (stderr discarded).
 inline std::string curl(const std::string& args) {
   const std::string cmd = "curl --insecure --silent --show-error " + args + " 2>/dev/null";
