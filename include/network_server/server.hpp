@@ -112,7 +112,8 @@ class network_server {
   /// only. Returns 0 when the client will be answered — then `http_writev_callback` follows
   /// exactly once (failed_req true if the connection failed first) — or -errno and no callback:
   /// -EBADF stale handle, -EPIPE closing, -EBUSY another file or chunked response in
-  /// progress, -EINVAL no document root configured, -EAGAIN TLS handshake not finished.
+  /// progress, -EINVAL no document root configured (or the connection was upgraded to
+  /// WebSocket), -EAGAIN TLS handshake not finished.
   int http_send_file(client_num_t client_num, const http_request& request);
 
   /// As above for @p path instead of the request target (e.g. a rewritten URL "/app.html"
@@ -134,7 +135,8 @@ class network_server {
   /// HTTP/1.0 client the body is sent unframed and the connection closes after it; for HEAD no
   /// body is sent. Follow with `http_write_chunk` calls and one `http_end_chunked`, which
   /// completes the response. Each of the three, when it returns 0, is followed by exactly one
-  /// `http_write_callback`. Returns -EBUSY if a file or chunked response is in progress.
+  /// `http_write_callback`. Returns -EBUSY if a file or chunked response is in progress,
+  /// -EINVAL for a status outside 200-999, a header containing CR/LF, or a WebSocket connection.
   int http_begin_chunked(client_num_t client_num, int status,
                          std::span<const http_header> headers = {});
 

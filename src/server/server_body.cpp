@@ -219,6 +219,7 @@ int network_server::impl::http_begin_chunked(client_num_t c, int status,
   conn* k = conns_.find(c);
   if (k == nullptr || k->kind != server::conn_kind::http) return -EBADF;
   if (k->closing || k->close_after_flush) return -EPIPE;
+  if (k->ws) return -EINVAL;  // upgraded: HTTP responses no longer apply
   if (k->tls && !k->tls->handshake_done()) return -EAGAIN;
   if (k->long_response()) return -EBUSY;
   if (status < 200 || status > 999) return -EINVAL;

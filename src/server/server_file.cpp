@@ -164,6 +164,7 @@ int network_server::impl::http_send_file(client_num_t c, const http_request& req
   if (kp == nullptr || kp->kind != server::conn_kind::http) return -EBADF;
   conn& k = *kp;
   if (k.closing || k.close_after_flush) return -EPIPE;
+  if (k.ws) return -EINVAL;  // upgraded: HTTP responses no longer apply
   if (k.tls && !k.tls->handshake_done()) return -EAGAIN;
   if (k.long_response()) return -EBUSY;
   server::file_service& fs = *files_;
