@@ -192,8 +192,10 @@ def main():
                         "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
                         "-keyout", key, "-out", cert], check=True, capture_output=True)
         server_log = open(os.path.join(out_dir, "ns_serve.log"), "w")
+        # One loop: /ws/chat members are kept per loop (thread) for now, so two tabs whose
+        # connections the kernel spreads over two loops would not see each other's messages.
         server = subprocess.Popen(
-            [ns_serve, "--port", "0", "--threads", "2", "--root",
+            [ns_serve, "--port", "0", "--threads", "1", "--root",
              os.path.join(source_dir, "examples", "public"), "--cert", cert, "--key", key,
              "--access-log", os.path.join(out_dir, "access.log"), "--log-level", "info",
              "--status-path", "/_status"],
