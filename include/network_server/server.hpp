@@ -82,7 +82,8 @@ class network_server {
 
   /// Queues one complete HTTP response (status line, headers, body) for @p client_num.
   /// The bytes are encrypted and copied at once: the caller's buffer is free when this returns.
-  /// `http_write_callback` follows once they are sent (or failed).
+  /// `http_write_callback` follows once they are sent (or failed). -EINVAL on a connection
+  /// upgraded to WebSocket.
   int http_write(client_num_t client_num, std::span<const std::byte> data);
   int http_write(client_num_t client_num, std::string_view data) {
     return http_write(client_num, std::as_bytes(std::span(data.data(), data.size())));

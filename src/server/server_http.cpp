@@ -197,6 +197,7 @@ int network_server::impl::http_write(client_num_t c, std::span<const iovec> piec
                                      server::write_kind kind) {
   conn* k = conns_.find(c);
   if (k == nullptr) return -EBADF;
+  if (k->ws) return -EINVAL;  // upgraded: messages go through websocket_write
   if (k->closing || k->close_after_flush) return -EPIPE;
   if (k->long_response()) return -EBUSY;  // would land inside a file or chunked body
   std::size_t total = 0;

@@ -267,6 +267,8 @@ void network_server::impl::ws_on_timer(client_num_t c, conn& k) {
 
 void network_server::impl::ws_after_send(client_num_t c, conn& k) {
   server::ws_state& w = *k.ws;
+  // Everything sent: an idle WebSocket holds no TLS buffers (most connections are idle).
+  if (k.tls && k.out.empty()) k.tls->release_buffers();
   if (!w.drain_wanted || k.out.queued() > config_.websocket.drain_threshold) return;
   w.drain_wanted = false;
   if (w.proto.state() == ws::connection_state::open && !k.close_after_flush) {

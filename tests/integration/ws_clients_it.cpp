@@ -56,7 +56,13 @@ const std::string& python() {
 const std::string& node_path() {
   static const std::string path = [] {
     if (run("node --version >/dev/null").status != 0) return std::string();
-    const std::string prefix = binary_path("node");
+    // Beside this executable, in the build tree (independent of NS_BINARY_DIR).
+    char self[4096];
+    const ssize_t len = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (len <= 0) return std::string();
+    const std::string prefix =
+        std::filesystem::path(std::string(self, static_cast<std::size_t>(len))).parent_path() /
+        "ws_node";
     const std::string modules = prefix + "/node_modules";
     if (!std::filesystem::exists(modules + "/ws/package.json")) {
       if (run("npm --version >/dev/null").status != 0) return std::string();
@@ -145,7 +151,12 @@ TEST(WsNsServe, EchoAndChatEndpoints) {
   temp_dir root;
   root.write("index.html", "hi\n");
   served s = start_ns_serve({"--root", root.path(), "--threads", "1", "--log-level", "warn"});
-  ASSERT_NE(s.port, 0) << (s.process ? s.process->stderr_text() : "");
+  if (s.port == 0 && s.process) {
+    const int st = s.process->wait(std::chrono::milliseconds(2000));
+    FAIL() << "ns_serve did not start (exit " << st << "): " << s.process->stdout_text()
+           << s.process->stderr_text();
+  }
+  ASSERT_NE(s.port, 0);
   const std::string port = std::to_string(s.port);
   for (const char* comp : {"off", "on"}) {
     const run_result e = run(python_cmd("echo " + port + " --path /ws/echo --compression " + comp));
@@ -162,10 +173,10 @@ TEST(WsNsServe, EchoAndChatEndpoints) {
 }
 
 // Server memory per idle WebSocket connection that has exchanged one compressed message, for
-// each deflate mode: resident set growth of a fresh process running only the server (the
-// clients run in a Python process) divided by the number of connections. Each mode runs in its
-// own child process (this executable, filtered to WsMemoryProbe.Serve) so that heap reuse from
-// an earlier run does not hide growth. Printed for the record; the test checks that the shared
+// each deflate mode (and with deflate off): resident set growth of a fresh process running only the
+// server (the clients run in a Python process) divided by the number of connections. Each mode runs
+// in its own child process (this executable, filtered to WsMemoryProbe.Serve) so that heap reuse
+// from an earlier run does not hide growth. Printed for the record; the test checks that the shared
 // mode needs less than the dedicated one. NS_WS_MEM_CLIENTS overrides the count (default 1000).
 // Under ASan the absolute numbers include its redzones (quarantine is disabled for the probe).
 TEST(WsMemoryProbe, Serve) {
@@ -175,8 +186,10 @@ TEST(WsMemoryProbe, Serve) {
   const char* env = std::getenv("NS_WS_MEM_CLIENTS");
   const int n = env != nullptr ? std::atoi(env) : 1000;
   ws_server s([&](server_config& cfg) {
-    cfg.websocket.deflate =
-        std::string(mode) == "dedicated" ? ws_deflate_mode::dedicated : ws_deflate_mode::shared;
+    const std::string m(mode);
+    cfg.websocket.deflate = m == "dedicated" ? ws_deflate_mode::dedicated
+                            : m == "off"     ? ws_deflate_mode::off
+                                             : ws_deflate_mode::shared;
     cfg.max_connections = static_cast<unsigned>(n + 64);
   });
   temp_dir dir;
@@ -209,9 +222,9 @@ TEST(WsMemory, BytesPerConnectionByDeflateMode) {
   ASSERT_GT(len, 0);
   self[len] = '\0';
   const char* asan = std::getenv("ASAN_OPTIONS");
-  long per_conn[2] = {0, 0};
-  const char* modes[2] = {"shared", "dedicated"};
-  for (int m = 0; m < 2; ++m) {
+  long per_conn[3] = {0, 0, 0};
+  const char* modes[3] = {"shared", "dedicated", "off"};  // off: the client's offer is declined
+  for (int m = 0; m < 3; ++m) {
     const run_result r =
         run(std::string("NS_WS_MEM_PROBE=") + modes[m] + " ASAN_OPTIONS='" +
             (asan != nullptr ? std::string(asan) + ":" : std::string()) +

@@ -55,6 +55,8 @@ ws_accept_decision ws_test_app::websocket_upgrade_callback(const http_request& r
 }
 
 void ws_test_app::websocket_open_callback(client_num_t c) {
+  // HTTP responses no longer apply to an upgraded connection.
+  EXPECT_EQ(server->http_write(c, std::string_view("HTTP/1.1 200 OK\r\n\r\n")), -EINVAL);
   if (is_chat[c]) chat.push_back(c);
   std::lock_guard l(rec.m);
   rec.opened.push_back(c);
