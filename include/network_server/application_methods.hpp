@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 #include <sys/uio.h>
 
@@ -34,6 +35,14 @@ struct ws_accept_decision {
   /// ignored), or empty for none (RFC 6455 §4.2.2).
   std::string subprotocol;
   int reject_status = 404;  ///< when not accepted: the HTTP status to answer (then close)
+};
+
+/// What the server knows of one response when it reports it to
+/// `application_methods::http_response_log_callback` (for access logs).
+struct http_response_info {
+  int status = 0;           ///< status code of the response's status line (0: not recognised)
+  std::uint64_t bytes = 0;  ///< plaintext bytes of the response, header block included
+  std::string_view peer;    ///< the client, "ip:port" (valid during the callback)
 };
 
 class application_methods {
@@ -64,6 +73,19 @@ class application_methods {
     (void)failed_req;
   }
 
+  /// A response answering @p request has been queued completely — by `http_write`/`http_writev`,
+  /// `http_send_file` or `http_end_chunked` — before the next pipelined request is handled.
+  /// Once per answered request, for access logs and metrics (server-generated errors for
+  /// unparsable requests are not reported here: there is no request). @p request and
+  /// @p info.peer are valid during the call only. Must not block; do not write to the
+  /// connection from here.
+  virtual void http_response_log_callback(client_num_t client_num, const http_request& request,
+                                          const http_response_info& info) {
+    (void)client_num;
+    (void)request;
+    (void)info;
+  }
+
   /// A request whose body is too large to arrive whole (over `http_limits::max_buffered_body`,
   /// or a chunked body that outgrows it) has arrived: @p request holds the headers, its body is
   /// empty. Return true to take it: ask for the body piece by piece with
@@ -86,6 +108,14 @@ class application_methods {
     (void)piece;
     (void)last;
     (void)failed_req;
+  }
+
+  /// The connection is ending because of an error — a TLS failure, a peer that closed without
+  /// TLS close_notify (truncation), a protocol error, a reset. @p what is one line. Called at most
+  /// once per connection, before its close callback.
+  virtual void connection_error_callback(client_num_t client_num, std::string_view what) {
+    (void)client_num;
+    (void)what;
   }
 
   /// The connection is closed and its handle is no longer valid. Called exactly once per

@@ -8,4 +8,6 @@
 #include <network_server/http_request.hpp>
 #include <network_server/log.hpp>
 #include <network_server/server.hpp>
+#include <network_server/stats.hpp>
+#include <network_server/tls.hpp>
 #include <network_server/types.hpp>

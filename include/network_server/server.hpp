@@ -21,6 +21,8 @@
 
 #include <network_server/application_methods.hpp>
 #include <network_server/config.hpp>
+#include <network_server/stats.hpp>
+#include <network_server/tls.hpp>
 #include <network_server/types.hpp>
 
 namespace ns {
@@ -64,6 +66,11 @@ class network_server {
   /// `std::runtime_error` with a one-line message when any of them cannot be set up (busy port,
   /// unreadable key, io_uring disabled, …). @p app must outlive the server.
   network_server(server_config config, application_methods& app);
+
+  /// As above, with TLS state shared with other servers of the process (threads): the same
+  /// certificates, reloadable at once for all, and session tickets valid on every thread.
+  /// `config.tls` is not read when @p tls is given.
+  network_server(server_config config, application_methods& app, std::shared_ptr<shared_tls> tls);
   ~network_server();
   network_server(const network_server&) = delete;
   network_server& operator=(const network_server&) = delete;
@@ -153,6 +160,11 @@ class network_server {
 
   /// The file cache counters. Loop thread only (a callback, or a function given to `post`).
   [[nodiscard]] file_cache_stats http_file_cache_stats() const noexcept;
+
+  /// The server's counters (connections, requests, bytes, WebSocket messages, TLS handshakes,
+  /// cache hits, errors by kind; see stats.hpp). Loop thread only (a callback, or a function
+  /// given to `post` — how another thread collects them).
+  [[nodiscard]] server_stats stats() const noexcept;
 
   // ---- WebSocket (RFC 6455, RFC 7692) -------------------------------------------------------
 

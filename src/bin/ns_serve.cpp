@@ -103,6 +103,7 @@ int main(int argc, char** argv) {
   // Per thread: the site wrapped by the access log and the status endpoint (bin/status.hpp).
   ns::serve::status_hub hub;
   std::vector<std::unique_ptr<ns::serve::ws_site>> sites;  // files + /ws/echo, /ws/chat
+  ns::serve::chat_room room;                               // /ws/chat across the threads
   std::vector<std::unique_ptr<ns::serve::instrumented_app>> apps;
   std::vector<std::unique_ptr<ns::network_server>> servers;
   std::shared_ptr<ns::shared_tls> tls;  // one for all threads: one reload, shared tickets
@@ -128,6 +129,10 @@ int main(int argc, char** argv) {
       if (i > 0) cfg.port = servers.front()->port();  // all threads share the first's port
       servers.push_back(std::make_unique<ns::network_server>(cfg, *apps.back(), tls));
       hub.add(*servers.back());
+    }
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      room.add(*servers[i], *sites[i]);
+      sites[i]->set_room(&room);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ns_serve: %s\n", e.what());

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "bin/ws_endpoints.hpp"
 
+#include <memory>
+
 #include <algorithm>
 #include <cerrno>
 
@@ -43,7 +45,24 @@ void ws_site::websocket_read_callback(std::span<const std::byte> data, ws_messag
     }
     return;
   }
-  ws_server_->websocket_broadcast(chat_, data, type);
+  deliver(data, type);
+  if (room_ != nullptr) room_->relay(this, data, type);
+}
+
+void ws_site::deliver(std::span<const std::byte> data, ws_message_type type) {
+  if (!chat_.empty()) ws_server_->websocket_broadcast(chat_, data, type);
+}
+
+void chat_room::relay(const ws_site* from, std::span<const std::byte> data,
+                      ws_message_type type) const {
+  if (members_.size() < 2) return;
+  // One copy shared by every other loop; each broadcasts it on its own thread.
+  auto copy = std::make_shared<const std::vector<std::byte>>(data.begin(), data.end());
+  for (const member& m : members_) {
+    if (m.site == from) continue;
+    ws_site* site = m.site;
+    m.server->post([site, copy, type] { site->deliver(*copy, type); });  // -ESHUTDOWN: stopping
+  }
 }
 
 void ws_site::websocket_close_callback(client_num_t client_num, std::uint16_t) {

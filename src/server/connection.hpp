@@ -70,6 +70,11 @@ struct connection {
   [[nodiscard]] bool long_response() const noexcept {
     return chunked.open || (file && file->active);
   }
+  bool error_reported = false;      ///< connection_error_callback already called
+  // The response being queued, for http_response_log_callback (server_stats.cpp).
+  std::uint16_t resp_status = 0;    ///< from its status line; 0 until seen
+  std::uint64_t resp_bytes = 0;     ///< plaintext bytes queued for it so far
+  std::string peer;                 ///< "ip:port", formatted on the first logged response
 
   // Raw descriptors: one read in flight at a time, into the application's buffer(s).
   bool raw_is_socket = false;  ///< sockets are written with send(MSG_NOSIGNAL)

@@ -7,7 +7,11 @@
 namespace ns {
 
 network_server::network_server(server_config config, application_methods& app)
-    : impl_(std::make_unique<impl>(*this, std::move(config), app)) {}
+    : impl_(std::make_unique<impl>(*this, std::move(config), app, nullptr)) {}
+
+network_server::network_server(server_config config, application_methods& app,
+                               std::shared_ptr<shared_tls> tls)
+    : impl_(std::make_unique<impl>(*this, std::move(config), app, std::move(tls))) {}
 
 network_server::~network_server() = default;
 
@@ -57,6 +61,8 @@ int network_server::http_end_chunked(client_num_t client_num) {
 file_cache_stats network_server::http_file_cache_stats() const noexcept {
   return impl_->cache_stats();
 }
+
+server_stats network_server::stats() const noexcept { return impl_->stats(); }
 
 int network_server::raw_adopt(int fd, client_num_t& client_num) {
   return impl_->raw_adopt(fd, client_num);

@@ -36,6 +36,7 @@ bool valid_field(std::string_view s) {
 
 void network_server::impl::response_done(client_num_t c, conn& k) {
   if (k.phase != server::conn_phase::responding) return;
+  note_response(c, k);  // counters and http_response_log_callback (server_stats.cpp)
   // This response answers the request in hand: the next pipelined one may be parsed.
   if (k.body.active) k.keep_alive = false;  // its unread body cannot be skipped safely
   set_phase(static_cast<std::uint32_t>(c), k, server::conn_phase::idle);

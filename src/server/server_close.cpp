@@ -72,6 +72,7 @@ void network_server::impl::finalize_closed() {
     release_responses(c, *k);  // a file response or body read still owed fails (server_file.cpp)
     const server::conn_kind kind = k->kind;
     const std::uint16_t ws_code = k->ws ? k->ws->close_code : 0;  // 0: never upgraded
+    note_closed(*k);
     conns_.erase(c);  // the handle is dead before the application hears of the close
     switch (kind) {
       case server::conn_kind::http:

@@ -34,13 +34,27 @@ const char* reason_phrase(int status) {
 
 }  // namespace
 
-void network_server::impl::on_ciphertext(client_num_t c, conn& k, std::span<const std::byte>) {
+void network_server::impl::report_error(client_num_t c, conn& k, std::string_view what,
+                                       log_level level) {
+  if (k.error_reported) return;
+  k.error_reported = true;
+  note_error(what);
+  NS_LOG(level, io::peer_name(k.fd), ": ", what);
+  app_.connection_error_callback(c, what);
+}
+
+void network_server::impl::on_ciphertext(client_num_t c, conn& k, std::span<const std::byte> bytes) {
   tls::session& s = *k.tls;
+  bool first = !bytes.empty();
   for (;;) {
     const bool was_done = s.handshake_done();
-    const tls::read_result r = s.read(scratch_);
+    const tls::read_result r = first ? s.read(bytes, scratch_) : s.read(scratch_);
+    first = false;
     drain_tls_output(k);
-    if (!was_done && s.handshake_done()) set_phase(static_cast<std::uint32_t>(c), k, server::conn_phase::idle);
+    if (!was_done && s.handshake_done()) {
+      note_handshake(k);
+      set_phase(static_cast<std::uint32_t>(c), k, server::conn_phase::idle);
+    }
     if (r.st == tls::status::ok) {
       on_plaintext(c, k, std::span<const std::byte>(scratch_.data(), r.bytes));
       if (k.closing || k.close_after_flush) break;
@@ -55,8 +69,16 @@ void network_server::impl::on_ciphertext(client_num_t c, conn& k, std::span<cons
       break;
     }
     // error / truncated: one line with the peer, then close (an alert may be queued).
-    NS_LOG(log_level::warn, io::peer_name(k.fd), ": TLS ", s.handshake_done() ? "" : "handshake ",
-           "error: ", s.last_error());
+    if (r.st == tls::status::truncated) {
+      // Between requests this is how many HTTP clients hang up (RFC 9112 §9.8): worth a log
+      // line only when it cuts a request or response short.
+      const bool mid_exchange = k.phase != server::conn_phase::idle || !k.out.empty();
+      report_error(c, k, "TLS truncated: peer closed without close_notify",
+                   mid_exchange ? log_level::info : log_level::debug);
+    } else {
+      report_error(c, k, std::string("TLS ") + (s.handshake_done() ? "" : "handshake ") +
+                             "error: " + s.last_error());
+    }
     close_graceful(c, k);
     break;
   }
@@ -94,11 +116,16 @@ void network_server::impl::on_plaintext(client_num_t c, conn& k, std::span<const
     const auto slot = static_cast<std::uint32_t>(c);
     switch (r.status) {
       case http::parse_status::need_more:
-        if (k.phase == server::conn_phase::idle) set_phase(slot, k, server::conn_phase::reading);
+        // The first bytes of a request switch the clock from idle to header timeout; an empty
+        // feed after an answered request does not.
+        if (r.consumed > 0 && k.phase == server::conn_phase::idle) {
+          set_phase(slot, k, server::conn_phase::reading);
+        }
         return;
       case http::parse_status::request_ready: {
         k.keep_alive = k.parser.request().keep_alive;
         if (refuse_method(c, k)) return;
+        ++stats_.requests;
         set_phase(slot, k, server::conn_phase::responding);
         app_.http_read_callback(k.parser.request(), c);
         if (k.responding_hold()) {
@@ -108,14 +135,15 @@ void network_server::impl::on_plaintext(client_num_t c, conn& k, std::span<const
         }
         continue;
       }
+      case http::parse_status::upgrade:
+        ++stats_.requests;
+        ws_on_upgrade(c, k, in);  // `in`: the bytes after the request (server_ws.cpp)
+        return;
       case http::parse_status::expect_continue:
         on_expect_continue(c, k);
         continue;
       case http::parse_status::headers_ready_streaming:
         start_body_stream(c, k, in);
-        return;
-      case http::parse_status::upgrade:
-        ws_on_upgrade(c, k, in);  // `in`: the bytes after the request (server_ws.cpp)
         return;
       case http::parse_status::error:
         NS_LOG(log_level::info, io::peer_name(k.fd), ": bad request (",
@@ -159,6 +187,7 @@ void network_server::impl::resume_pending() {
 }
 
 void network_server::impl::answer_error(client_num_t c, conn& k, int status) {
+  ++stats_.errors.http;
   char buf[256];
   const char* phrase = reason_phrase(status);
   const int n = std::snprintf(buf, sizeof(buf),
@@ -177,10 +206,12 @@ void network_server::impl::answer_error(client_num_t c, conn& k, int status) {
 }
 
 void network_server::impl::queue_plain(conn& k, std::span<const std::byte> bytes) {
+  note_output(k, bytes);
   k.out.append(bytes);
 }
 
 bool network_server::impl::queue_encrypted(client_num_t, conn& k, std::span<const std::byte> plaintext) {
+  note_output(k, plaintext);
   const tls::write_result w = k.tls->write(plaintext);
   drain_tls_output(k);
   return w.st == tls::status::ok;

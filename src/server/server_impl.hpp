@@ -19,6 +19,7 @@
 #include <span>
 #include <vector>
 
+#include <network_server/log.hpp>
 #include <network_server/server.hpp>
 
 #include "io/buffer_ring.hpp"
@@ -27,13 +28,15 @@
 #include "io/slot_map.hpp"
 #include "io/timer_wheel.hpp"
 #include "server/connection.hpp"
+#include "server/shared_tls_impl.hpp"
 #include "tls/context.hpp"
 
 namespace ns {
 
 class network_server::impl {
  public:
-  impl(network_server& self, server_config config, application_methods& app);
+  impl(network_server& self, server_config config, application_methods& app,
+       std::shared_ptr<shared_tls> tls);
   ~impl();
 
   int run();
@@ -68,6 +71,7 @@ class network_server::impl {
   void on_send(client_num_t c, conn& k, const io_uring_cqe& cqe);
   void on_timer(std::uint32_t slot);
   void set_phase(std::uint32_t slot, conn& k, server::conn_phase p);
+  void progress_timer(client_num_t c, conn& k);
   void begin_stop();
   void tick();
   [[nodiscard]] std::uint64_t now_ms() const noexcept { return now_ms_; }
@@ -85,6 +89,8 @@ class network_server::impl {
 
   // ---- bytes in (server_http.cpp)
   void on_ciphertext(client_num_t c, conn& k, std::span<const std::byte> bytes);
+  void report_error(client_num_t c, conn& k, std::string_view what,
+                    log_level level = log_level::info);
   void on_plaintext(client_num_t c, conn& k, std::span<const std::byte> bytes);
   void parse_buffered(client_num_t c, conn& k);
   void resume_pending();
@@ -147,10 +153,25 @@ class network_server::impl {
   void ws_after_send(client_num_t c, conn& k);
   void ws_going_away(client_num_t c, conn& k);
 
+  // ---- counters and the response log hook (server_stats.cpp)
+ public:
+  [[nodiscard]] server_stats stats() const noexcept;
+
+ private:
+  void note_output(conn& k, std::span<const std::byte> plaintext) noexcept;
+  void note_response(client_num_t c, conn& k);
+  void note_error(std::string_view what) noexcept;
+  void note_handshake(const conn& k) noexcept;
+  void note_closed(const conn& k) noexcept;
+  void note_upgrade_response(client_num_t c, conn& k, int status, std::size_t bytes);
+  server_stats stats_;
+  std::uint64_t closed_connections_ = 0;
+
   network_server& self_;
   server_config config_;
   application_methods& app_;
-  std::shared_ptr<const tls::context> tls_;
+  std::shared_ptr<shared_tls> tls_;  ///< null in plaintext mode
+  std::uint64_t next_ticket_check_ms_ = 0;
   io::ring ring_;
   std::optional<io::buffer_ring> buffers_;
   io::slot_map<conn> conns_;

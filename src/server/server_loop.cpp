@@ -26,21 +26,23 @@ std::uint64_t steady_ms() {
                                         .count());
 }
 
-std::shared_ptr<const tls::context> make_tls(const server_config& cfg) {
+std::shared_ptr<shared_tls> make_tls(const server_config& cfg, std::shared_ptr<shared_tls> given) {
   if (cfg.plaintext) return nullptr;
+  if (given) return given;
   if (cfg.tls.certificates.empty()) {
     throw std::runtime_error("TLS needs at least one certificate/key pair (or plaintext mode)");
   }
-  return tls::context::server(cfg.tls);
+  return shared_tls::create(cfg.tls);
 }
 
 }  // namespace
 
-network_server::impl::impl(network_server& self, server_config config, application_methods& app)
+network_server::impl::impl(network_server& self, server_config config, application_methods& app,
+                           std::shared_ptr<shared_tls> tls)
     : self_(self),
       config_(std::move(config)),
       app_(app),
-      tls_(make_tls(config_)),
+      tls_(make_tls(config_, std::move(tls))),
       ring_(config_.ring_entries),
       conns_(config_.max_connections),
       timers_(config_.max_connections, 50, 2048, steady_ms()),
@@ -205,7 +207,8 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
     return;
   }
   conn& k = *conns_.find(*handle);
-  if (tls_) k.tls.emplace(tls_);
+  ++stats_.connections_total;
+  if (tls_) k.tls.emplace(tls_->internal().holder.get());
   set_phase(static_cast<std::uint32_t>(*handle), k,
             tls_ ? server::conn_phase::handshake : server::conn_phase::idle);
   arm_recv(*handle, k);
@@ -239,6 +242,7 @@ void network_server::impl::on_recv(client_num_t c, conn& k, const io_uring_cqe& 
   if (cqe.res > 0 && (cqe.flags & IORING_CQE_F_BUFFER)) {
     const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
     auto bytes = buffers_->view(bid, static_cast<std::size_t>(cqe.res));
+    stats_.bytes_in += static_cast<std::uint64_t>(cqe.res);
     if (!k.closing) {
       if (k.tls && !k.got_bytes && tls::looks_like_plain_http(bytes)) {
         // Plain HTTP on the TLS port: tell the client in words it can read, then close.
@@ -254,9 +258,9 @@ void network_server::impl::on_recv(client_num_t c, conn& k, const io_uring_cqe& 
       }
       k.got_bytes = true;
       if (k.tls) {
-        k.tls->feed(bytes);
-        buffers_->recycle(bid);  // the TLS layer copied the ciphertext into its BIO
-        on_ciphertext(c, k, {});
+        // OpenSSL reads straight from the ring buffer; only a partial record is copied.
+        on_ciphertext(c, k, bytes);
+        buffers_->recycle(bid);
       } else {
         on_plaintext(c, k, bytes);
         buffers_->recycle(bid);
@@ -275,14 +279,16 @@ void network_server::impl::on_recv(client_num_t c, conn& k, const io_uring_cqe& 
   }
   if (cqe.res == 0) {
     k.eof = true;
-    if (k.tls && !k.tls->peer_closed() && k.tls->handshake_done() && k.phase == server::conn_phase::reading) {
-      NS_LOG(log_level::debug, "peer ", io::peer_name(k.fd), " closed mid-request without close_notify");
+    if (k.tls && !k.closing) {
+      // EOF without close_notify is truncation (RFC 8446 §6.1); the session tells which it was.
+      k.tls->on_transport_eof();
+      on_ciphertext(c, k, {});
     }
     close_graceful(c, k);
     return;
   }
   if (cqe.res < 0 && cqe.res != -ECANCELED) {
-    NS_LOG(log_level::debug, "recv: ", std::strerror(-cqe.res));
+    report_error(c, k, std::string("recv: ") + std::strerror(-cqe.res));
     close_hard(c, k);
   }
 }
@@ -310,18 +316,34 @@ void network_server::impl::flush(client_num_t c, conn& k) {
                        static_cast<std::uint32_t>(c)}));
   k.send_in_flight = true;
   ++k.inflight;
+  // A response being sent waits on the peer: bound that wait (see progress_timer).
+  if (k.phase == server::conn_phase::responding && !timers_.armed(static_cast<std::uint32_t>(c))) {
+    progress_timer(c, k);
+  }
+}
+
+void network_server::impl::progress_timer(client_num_t c, conn& k) {
+  // Progress on the wire restarts the clock: a slow but moving download is never "idle", while a
+  // reader that stopped reading is cut off after idle_timeout instead of holding its slot, socket
+  // and file for ever (slow-read DoS).
+  const auto slot = static_cast<std::uint32_t>(c);
+  const bool waiting_on_peer = !k.out.empty() || (k.file && k.file->active);
+  if (k.phase == server::conn_phase::idle || waiting_on_peer) {
+    timers_.schedule(slot, now_ms_ + static_cast<std::uint64_t>(config_.idle_timeout.count()));
+  } else if (k.phase == server::conn_phase::responding) {
+    timers_.cancel(slot);  // nothing queued: the application's turn, it has no deadline
+  }
 }
 
 void network_server::impl::on_send(client_num_t c, conn& k, const io_uring_cqe& cqe) {
   --k.inflight;
   k.send_in_flight = false;
   if (cqe.res < 0) {
-    if (cqe.res != -ECANCELED) {
-      NS_LOG(log_level::debug, "send to ", io::peer_name(k.fd), ": ", std::strerror(-cqe.res));
-    }
+    if (cqe.res != -ECANCELED) report_error(c, k, std::string("send: ") + std::strerror(-cqe.res));
     close_hard(c, k);
     return;
   }
+  if (k.kind == server::conn_kind::http) stats_.bytes_out += static_cast<std::uint64_t>(cqe.res);
   k.out.on_sent(static_cast<std::size_t>(cqe.res),
                 [&](server::write_kind kind) { fire_write_callback(c, kind, false); });
   // The callback may have closed or written; the connection object stays valid until finalize.
@@ -333,8 +355,12 @@ void network_server::impl::on_send(client_num_t c, conn& k, const io_uring_cqe& 
   // A file response refills the queue as it drains (server_file.cpp); keep its buffers.
   if (k.file && k.file->active) file_pump(c, k);
   if (k.closing) return;
+  if (k.phase == server::conn_phase::idle || k.phase == server::conn_phase::responding) {
+    progress_timer(c, k);
+  }
   if (k.out.empty()) {
     if (!(k.file && k.file->active)) k.out.trim();
+    if (k.tls && k.phase == server::conn_phase::idle) k.tls->release_buffers();
     if (k.close_after_flush) {
       close_hard(c, k);
       return;
@@ -369,10 +395,16 @@ void network_server::impl::on_timer(std::uint32_t slot) {
   static constexpr const char* names[] = {"handshake", "idle", "header", "response"};
   NS_LOG(log_level::debug, io::peer_name(k->fd), ": ", names[static_cast<int>(k->phase)],
          " timeout; closing");
+  ++stats_.errors.timeouts;
   close_hard(c, *k);
 }
 
 void network_server::impl::tick() {
+  if (tls_ && now_ms_ >= next_ticket_check_ms_) {
+    // Any loop may rotate the shared ticket keys; only the first past the interval does.
+    next_ticket_check_ms_ = now_ms_ + 1000;
+    tls_->internal().holder.get()->rotate_ticket_keys(std::chrono::steady_clock::now());
+  }
   timers_.advance(now_ms_, [this](std::uint32_t slot) { on_timer(slot); });
   if (!to_finalize_.empty()) finalize_closed();
   if (accept_paused_ && !stopping_ && conns_.available() > 0) arm_accept();

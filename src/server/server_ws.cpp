@@ -79,6 +79,7 @@ void network_server::impl::ws_reject(client_num_t c, conn& k, int status, std::s
                               "HTTP/1.1 %d %s\r\nServer: network_server\r\nContent-Length: 0\r\n"
                               "%.*sConnection: close\r\n\r\n",
                               status, phrase(status), static_cast<int>(extra.size()), extra.data());
+  note_upgrade_response(c, k, status, static_cast<std::size_t>(n));
   ws_queue(c, k, std::as_bytes(std::span(buf, static_cast<std::size_t>(n))));
   k.out.mark(server::write_kind::internal);
   close_graceful(c, k);
@@ -110,6 +111,7 @@ void network_server::impl::ws_on_upgrade(client_num_t c, conn& k, std::span<cons
     NS_LOG(log_level::info, io::peer_name(k.fd), ": WebSocket upgrade refused (",
            ws::reason(hs.err), "); answering ", hs.status);
     const std::string resp = ws::build_reject_response(hs);
+    note_upgrade_response(c, k, hs.status, resp.size());
     ws_queue(c, k, std::as_bytes(std::span(resp.data(), resp.size())));
     k.out.mark(server::write_kind::internal);
     close_graceful(c, k);
@@ -134,6 +136,7 @@ void network_server::impl::ws_on_upgrade(client_num_t c, conn& k, std::span<cons
     return;
   }
   k.out.mark(server::write_kind::internal);
+  note_upgrade_response(c, k, 101, resp.size());  // access log (server_stats.cpp)
 
   ws::connection_options o;
   o.limits = config_.ws;
@@ -172,6 +175,7 @@ void network_server::impl::ws_on_plaintext(client_num_t c, conn& k,
     const ws::event& ev = r.ev;
     switch (ev.type) {
       case ws::event_type::message:
+        ++stats_.ws_messages_in;
         app_.websocket_read_callback(
             ev.data, ev.op == ws::opcode::text ? ws_message_type::text : ws_message_type::binary, c,
             false);
@@ -183,6 +187,7 @@ void network_server::impl::ws_on_plaintext(client_num_t c, conn& k,
         w.close_code = ev.code;
         NS_LOG(log_level::info, io::peer_name(k.fd), ": WebSocket protocol error (",
                ws::reason(ev.err), "); closing with ", ev.code);
+        ++stats_.errors.websocket;
         app_.websocket_read_callback({}, ws_message_type::binary, c, true);
         break;
       case ws::event_type::ping:

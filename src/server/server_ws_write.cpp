@@ -59,6 +59,7 @@ int network_server::impl::ws_write(client_num_t c, std::span<const iovec> pieces
     return -EPIPE;
   }
   k->out.mark(kind);
+  ++stats_.ws_messages_out;
   if (k->out.queued() > config_.websocket.drain_threshold) w.drain_wanted = true;
   flush(c, *k);
   return 0;
@@ -145,6 +146,7 @@ void network_server::impl::ws_broadcast_to(client_num_t c, broadcast_result& res
     return;
   }
   ++result.queued;
+  ++stats_.ws_messages_out;
   if (k->out.queued() > config_.websocket.drain_threshold) w.drain_wanted = true;
   flush(c, *k);
 }

@@ -75,8 +75,8 @@ bool utf8_validator::feed(std::span<const std::byte> bytes) noexcept {
         hi = 0x8F;
         next = need2;
         break;
-      default:
-        break;
+      default:  // GCOVR_EXCL_LINE: s is one of the continuation states above here
+        break;  // GCOVR_EXCL_LINE
     }
     if (b < lo || b > hi) {
       s = reject;

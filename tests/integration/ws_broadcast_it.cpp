@@ -31,7 +31,7 @@ void run_broadcast(bool deflate_all, bool mixed) {
     o.path = "/chat";
     o.deflate = mixed ? (i % 2 == 0) : deflate_all;
     o.timeout = std::chrono::seconds(30);
-    ASSERT_TRUE(c->connect(s.port(), o));
+    ASSERT_TRUE(c->connect(s.port(), o)) << c->error();
     ASSERT_EQ(c->status(), 101);
     cs.push_back(std::move(c));
   }
@@ -84,8 +84,8 @@ TEST(WsBroadcast, SlowReceiverIsSkippedAndNeverDelaysTheOthers) {
   ws_client fast, slow;
   ws_client::options o;
   o.path = "/chat";
-  ASSERT_TRUE(fast.connect(s.port(), o));
-  ASSERT_TRUE(slow.connect(s.port(), o));  // never reads
+  ASSERT_TRUE(fast.connect(s.port(), o)) << fast.error();
+  ASSERT_TRUE(slow.connect(s.port(), o)) << slow.error();  // never reads
   ASSERT_TRUE(s.app().wait([](ws_record& r) { return r.opened.size() == 2; }));
   const std::string block = make_payload(64 * 1024, false);
   constexpr int rounds = 400;  // 25 MiB: far more than the socket buffers plus the queue bound
@@ -102,6 +102,37 @@ TEST(WsBroadcast, SlowReceiverIsSkippedAndNeverDelaysTheOthers) {
   std::lock_guard l(s.app().rec.m);
   EXPECT_GT(s.app().rec.broadcast_slow_total, 0u);
   EXPECT_LT(s.app().rec.broadcast_slow_total, static_cast<std::size_t>(rounds));
+}
+
+TEST(WsBroadcast, SlowReceiverIsClosedWith1008WhenConfigured) {
+  ws_server s([](server_config& cfg) {
+    cfg.max_queued_output = 256 * 1024;
+    cfg.websocket.deflate = ws_deflate_mode::off;
+    cfg.websocket.close_slow_receivers = true;
+    cfg.websocket.close_timeout = std::chrono::milliseconds(300);
+  });
+  ws_client fast, slow;
+  ws_client::options o;
+  o.path = "/chat";
+  ASSERT_TRUE(fast.connect(s.port(), o)) << fast.error();
+  ASSERT_TRUE(slow.connect(s.port(), o)) << slow.error();  // never reads
+  ASSERT_TRUE(s.app().wait([](ws_record& r) { return r.opened.size() == 2; }));
+  const std::string block = make_payload(64 * 1024, false);
+  int i = 0;
+  // Broadcast until the slow receiver has been dropped; the fast one keeps getting everything.
+  for (; i < 1000; ++i) {
+    ASSERT_TRUE(fast.send(ws::opcode::binary, block));
+    auto e = fast.next_message();
+    ASSERT_TRUE(e) << i;
+    ASSERT_EQ(e->data.size(), block.size());
+    std::lock_guard l(s.app().rec.m);
+    if (s.app().rec.ws_close_calls == 1) break;
+  }
+  ASSERT_LT(i, 1000) << "the slow receiver was never closed";
+  std::lock_guard l(s.app().rec.m);
+  EXPECT_EQ(s.app().rec.broadcast_slow_total, 1u);  // skipped once, then closed
+  // It never read our close frame, so it never answered: the close timeout ended it (1006).
+  EXPECT_EQ(s.app().rec.ws_closed.begin()->second, 1006);
 }
 
 }  // namespace

@@ -168,7 +168,7 @@ TEST(WsNsServe, EchoAndChatEndpoints) {
   ws_client c;  // another path is not a WebSocket endpoint
   ws_client::options o;
   o.path = "/ws/other";
-  ASSERT_TRUE(c.connect(s.port, o));
+  ASSERT_TRUE(c.connect(s.port, o)) << c.error();
   EXPECT_EQ(c.status(), 404);
 }
 

@@ -27,7 +27,7 @@ TEST_P(WsCloseCode, ServerSendsExactCodeThenCloses) {
   const bad_case& bc = GetParam();
   ws_server s([](server_config& cfg) { cfg.ws.max_frame_bytes = cfg.ws.max_message_bytes = 1024; });
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_EQ(c.status(), 101);
   ASSERT_TRUE(c.send_frame(bc.first_byte, bc.payload, bc.mask));
   auto e = c.next_message();
@@ -67,7 +67,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(WsCloseCodes, NewMessageInsideAFragmentedOneIs1002) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_TRUE(c.send_frame(0x01, "start"));  // text, not final
   ASSERT_TRUE(c.send_frame(0x81, "again"));  // a new text frame instead of a continuation
   auto e = c.next_message();
@@ -79,7 +79,7 @@ TEST(WsCloseCodes, NewMessageInsideAFragmentedOneIs1002) {
 TEST(WsCloseCodes, InvalidUtf8IsCaughtInTheFirstFragment) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   // The message is not finished, but its first fragment can never become valid UTF-8 (§8.1).
   ASSERT_TRUE(c.send_frame(0x01, "\xF8\x88\x80"));
   auto e = c.next_message();
@@ -90,7 +90,7 @@ TEST(WsCloseCodes, InvalidUtf8IsCaughtInTheFirstFragment) {
 TEST(WsCloseCodes, NormalCloseIsEchoedWith1000) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_TRUE(c.send_frame(0x88, std::string("\x03\xE8", 2)));
   auto e = c.next_message();
   ASSERT_TRUE(e);
@@ -105,7 +105,7 @@ TEST(WsCloseCodes, NormalCloseIsEchoedWith1000) {
 TEST(WsCloseCodes, EmptyCloseIsReportedAs1005) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_TRUE(c.send_frame(0x88, ""));
   auto e = c.next_message();
   ASSERT_TRUE(e);
@@ -130,7 +130,7 @@ TEST(WsCloseCodes, WebsocketCloseRejectsCodesNotAllowedOnTheWire) {
   } app;
   ws_server s({}, &app);
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   auto e = c.next_message();
   ASSERT_TRUE(e);
   EXPECT_EQ(e->code, 4999);

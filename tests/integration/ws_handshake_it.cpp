@@ -13,7 +13,7 @@ namespace {
 TEST(WsHandshake, ValidUpgradeGets101WithAcceptKeyAndEchoes) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_EQ(c.status(), 101) << c.head();
   // §1.3 sample key and its accept value.
   EXPECT_EQ(c.header("sec-websocket-accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
@@ -31,7 +31,7 @@ TEST(WsHandshake, WrongVersionGets426WithSupportedVersion) {
   ws_client c;
   ws_client::options o;
   o.version = "8";
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   EXPECT_EQ(c.status(), 426) << c.head();
   EXPECT_EQ(c.header("sec-websocket-version"), "13");
   EXPECT_TRUE(c.wait_eof());
@@ -42,7 +42,7 @@ TEST(WsHandshake, MalformedKeyGets400) {
   ws_client c;
   ws_client::options o;
   o.key = "short";
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   EXPECT_EQ(c.status(), 400) << c.head();
   EXPECT_TRUE(c.wait_eof());
 }
@@ -53,19 +53,19 @@ TEST(WsHandshake, OriginOutsideTheAllowListGets403) {
     ws_client c;
     ws_client::options o;
     o.extra_headers = "Origin: https://evil.example\r\n";
-    ASSERT_TRUE(c.connect(s.port(), o));
+    ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
     EXPECT_EQ(c.status(), 403) << c.head();
   }
   {
     ws_client c;
     ws_client::options o;
     o.extra_headers = "Origin: https://GOOD.example\r\n";
-    ASSERT_TRUE(c.connect(s.port(), o));
+    ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
     EXPECT_EQ(c.status(), 101) << c.head();
   }
   {
     ws_client c;  // no Origin at all while an allow-list is configured
-    ASSERT_TRUE(c.connect(s.port()));
+    ASSERT_TRUE(c.connect(s.port())) << c.error();
     EXPECT_EQ(c.status(), 403) << c.head();
   }
 }
@@ -75,7 +75,7 @@ TEST(WsHandshake, ApplicationRefusalUsesItsStatusAndNeverOpens) {
   ws_client c;
   ws_client::options o;
   o.path = "/nowhere";
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   EXPECT_EQ(c.status(), 404) << c.head();
   EXPECT_TRUE(c.wait_eof());
   std::lock_guard l(s.app().rec.m);
@@ -88,7 +88,7 @@ TEST(WsHandshake, SubprotocolChosenByTheApplicationIsConfirmed) {
   ws_client::options o;
   o.path = "/sub";
   o.extra_headers = "Sec-WebSocket-Protocol: other, chat.v1\r\n";
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   ASSERT_EQ(c.status(), 101);
   EXPECT_EQ(c.header("sec-websocket-protocol"), "chat.v1");
 }
@@ -98,7 +98,7 @@ TEST(WsHandshake, PermessageDeflateIsAgreedWithSharedCompressorByDefault) {
   ws_client c;
   ws_client::options o;
   o.deflate = true;
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   ASSERT_EQ(c.status(), 101);
   const std::string ext = c.header("sec-websocket-extensions");
   EXPECT_NE(ext.find("permessage-deflate"), std::string::npos) << ext;
@@ -110,7 +110,7 @@ TEST(WsHandshake, DeflateOffDeclinesTheExtension) {
   ws_client c;
   ws_client::options o;
   o.deflate = true;
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   ASSERT_EQ(c.status(), 101);
   EXPECT_EQ(c.header("sec-websocket-extensions"), "");
 }
@@ -127,7 +127,7 @@ TEST(WsHandshake, FramesInTheSameWriteAsTheUpgradeAreProcessed) {
   ws_client c;
   ws_client::options o;
   o.trailing.assign(reinterpret_cast<const char*>(frame.data()), frame.size());
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   ASSERT_EQ(c.status(), 101);
   auto e = c.next_message();
   ASSERT_TRUE(e);
@@ -151,7 +151,7 @@ TEST(WsHandshake, UpgradedConnectionGetsOnlyWebsocketCloseCallback) {
   ws_server s;
   {
     ws_client c;
-    ASSERT_TRUE(c.connect(s.port()));
+    ASSERT_TRUE(c.connect(s.port())) << c.error();
     ASSERT_EQ(c.status(), 101);
     ASSERT_TRUE(c.send_text("x"));
     ASSERT_TRUE(c.next_message());

@@ -17,7 +17,7 @@ TEST_P(WsEcho, TextAndBinaryFromZeroTo16MiB) {
   ws_client::options o;
   o.deflate = GetParam();
   o.timeout = std::chrono::seconds(60);
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   ASSERT_EQ(c.status(), 101);
   EXPECT_EQ(c.deflate_agreed(), GetParam());
   const std::size_t sizes[] = {0, 1, 125, 126, 127, 65535, 65536, 65537, 1 << 20, 16u << 20};
@@ -41,7 +41,7 @@ INSTANTIATE_TEST_SUITE_P(Deflate, WsEcho, ::testing::Values(false, true),
 TEST(WsMessages, FragmentedMessageWithInterleavedPingIsReassembled) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_EQ(c.status(), 101);
   ASSERT_TRUE(c.send_frame(0x01, "frag"));     // text, FIN=0
   ASSERT_TRUE(c.send_frame(0x89, "mid"));      // ping inside the message (§5.4)
@@ -61,7 +61,7 @@ TEST(WsMessages, FragmentedMessageWithInterleavedPingIsReassembled) {
 TEST(WsMessages, PingGetsPongWithTheSamePayload) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_TRUE(c.send_frame(0x89, "are you there"));
   auto e = c.next();
   ASSERT_TRUE(e);
@@ -84,7 +84,7 @@ TEST(WsMessages, IdleConnectionIsPingedThenClosedWith1001) {
   ws_client c;
   ws_client::options o;
   o.auto_reply = false;  // never answer: no pong, no close echo
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   ASSERT_EQ(c.status(), 101);
   auto e = c.next();
   ASSERT_TRUE(e);
@@ -105,7 +105,7 @@ TEST(WsMessages, AnsweredPingsKeepAnIdleConnectionOpen) {
     cfg.websocket.idle_timeout = std::chrono::milliseconds(300);
   });
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   for (int i = 0; i < 4; ++i) {  // ~0.6 s: longer than ping + idle timeout together
     auto e = c.next();
     ASSERT_TRUE(e);
@@ -120,7 +120,7 @@ TEST(WsMessages, AnsweredPingsKeepAnIdleConnectionOpen) {
 TEST(WsMessages, ServerCloseHandshakeReportsThePeersEcho) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_TRUE(c.send_text("close:4000"));
   auto e = c.next_message();
   ASSERT_TRUE(e);
@@ -139,7 +139,7 @@ TEST(WsMessages, CloseTimeoutEndsTheConnectionWhenThePeerNeverAnswers) {
   ws_client c;
   ws_client::options o;
   o.auto_reply = false;
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   ASSERT_TRUE(c.send_text("close:1000"));
   auto e = c.next_message();
   ASSERT_TRUE(e);
@@ -152,7 +152,7 @@ TEST(WsMessages, CloseTimeoutEndsTheConnectionWhenThePeerNeverAnswers) {
 TEST(WsMessages, PeerInitiatedCloseIsEchoedAndReported) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_TRUE(c.send_frame(0x88, std::string("\x03\xE9", 2) + "going"));  // 1001 "going"
   auto e = c.next_message();
   ASSERT_TRUE(e);
@@ -168,7 +168,7 @@ TEST(WsMessages, PeerInitiatedCloseIsEchoedAndReported) {
 TEST(WsMessages, WritevSendsOneMessageAndItsCallback) {
   ws_server s;
   ws_client c;
-  ASSERT_TRUE(c.connect(s.port()));
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
   ASSERT_TRUE(c.send_text("writev"));
   auto e = c.next_message();
   ASSERT_TRUE(e);
@@ -185,7 +185,7 @@ TEST(WsMessages, BackPressureRefusesWritesAndDrainCallbackFollows) {
   ws_client c;
   ws_client::options o;
   o.timeout = std::chrono::seconds(30);
-  ASSERT_TRUE(c.connect(s.port(), o));
+  ASSERT_TRUE(c.connect(s.port(), o)) << c.error();
   ASSERT_TRUE(c.send_text("flood"));
   std::size_t big = 0;
   for (;;) {

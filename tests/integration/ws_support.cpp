@@ -28,6 +28,8 @@ std::string lower(std::string s) {
 // ---- application ---------------------------------------------------------------------------
 
 void ws_test_app::http_read_callback(const http_request&, client_num_t c) {
+  EXPECT_EQ(server->websocket_write(c, std::string_view("x")), -EINVAL);  // not upgraded
+  EXPECT_EQ(server->websocket_close(c), -EINVAL);
   server->http_write(c, std::string_view("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nplain"));
 }
 
@@ -162,6 +164,9 @@ bool ws_test_app::wait(const std::function<bool(ws_record&)>& pred,
 ws_server::ws_server(std::function<void(server_config&)> tune, application_methods* app) {
   server_config cfg;
   cfg.port = 0;
+  // SO_REUSEPORT with port 0 lets the kernel pick a port another process (a concurrent test run
+  // as the same user) already listens on with SO_REUSEPORT, and then share connections with it.
+  cfg.reuse_port = false;
   cfg.max_queued_output = 32 * 1024 * 1024;
   cfg.ws.max_frame_bytes = cfg.ws.max_message_bytes = 17 * 1024 * 1024;
   tls::write_pem_files(tls::make_self_signed(), dir_.path() + "/c.pem", dir_.path() + "/k.pem");
@@ -183,7 +188,10 @@ ws_server::~ws_server() {
 bool ws_client::connect(std::uint16_t port, const options& opt) {
   tls_client::options to;
   to.timeout = opt.timeout;
-  if (!tls_.connect(port, to)) return false;
+  if (!tls_.connect(port, to)) {
+    error_ = "TLS connect: " + tls_.error();
+    return false;
+  }
   auto_reply_ = opt.auto_reply;
   std::string req = "GET " + opt.path +
                     " HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
@@ -191,13 +199,21 @@ bool ws_client::connect(std::uint16_t port, const options& opt) {
                     opt.key + "\r\nSec-WebSocket-Version: " + opt.version + "\r\n";
   if (opt.deflate) req += "Sec-WebSocket-Extensions: permessage-deflate\r\n";
   req += opt.extra_headers + "\r\n" + opt.trailing;
-  if (!tls_.write(req)) return false;
+  if (!tls_.write(req)) {
+    error_ = "write of the upgrade request failed";
+    return false;
+  }
   std::string data;
   std::size_t end = std::string::npos;
   char buf[16384];
   while ((end = data.find("\r\n\r\n")) == std::string::npos) {
     const int n = SSL_read(tls_.ssl(), buf, sizeof(buf));
-    if (n <= 0) return false;
+    if (n <= 0) {
+      error_ = "reading the upgrade response: SSL error " +
+               std::to_string(SSL_get_error(tls_.ssl(), n)) + ", errno " + std::to_string(errno) +
+               ", got " + std::to_string(data.size()) + " bytes";
+      return false;
+    }
     data.append(buf, static_cast<std::size_t>(n));
   }
   head_ = data.substr(0, end + 4);

@@ -119,6 +119,8 @@ class ws_client {
   bool connect(std::uint16_t port, const options& opt);
   bool connect(std::uint16_t port) { return connect(port, options{}); }
   [[nodiscard]] int status() const { return status_; }
+  /// Why connect() failed.
+  [[nodiscard]] const std::string& error() const { return error_; }
   [[nodiscard]] const std::string& head() const { return head_; }
   /// Header value from the response head (name lower-case), or "".
   [[nodiscard]] std::string header(const std::string& lower_name) const;
@@ -146,6 +148,7 @@ class ws_client {
   std::vector<std::byte> in_;
   std::size_t off_ = 0;
   std::string head_;
+  std::string error_;
   int status_ = 0;
   bool deflate_ = false;
   bool auto_reply_ = true;

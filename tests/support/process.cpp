@@ -123,12 +123,12 @@ long rss_kib(pid_t pid) {
 
 std::string binary_path(const std::string& relative) {
   const char* dir = std::getenv("NS_BINARY_DIR");
-  return std::string(dir ? dir : ".") + "/" + relative;
+  return std::string(dir ? dir : NS_DEFAULT_BINARY_DIR) + "/" + relative;
 }
 
 std::string source_path(const std::string& relative) {
   const char* dir = std::getenv("NS_SOURCE_DIR");
-  return std::string(dir ? dir : ".") + "/" + relative;
+  return std::string(dir ? dir : NS_DEFAULT_SOURCE_DIR) + "/" + relative;
 }
 
 temp_dir::temp_dir() {

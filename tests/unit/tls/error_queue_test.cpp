@@ -2,6 +2,7 @@
 // detail::drain_errors renders OpenSSL's thread-local error queue as one line and empties it,
 // so an error of one connection never shows up in the next one served by the same thread.
 #include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include <gtest/gtest.h>
 
@@ -11,12 +12,23 @@
 
 namespace {
 
-TEST(TlsErrorQueue, EmptyQueueGivesJustTheContext) {
+// Reason strings are loaded with libssl; a server has always done that before it can fail.
+// This suite may run alone (ctest runs each test in its own process).
+class TlsErrorQueue : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
+                               nullptr),
+              1);
+  }
+};
+
+TEST_F(TlsErrorQueue, EmptyQueueGivesJustTheContext) {
   ERR_clear_error();
   EXPECT_EQ(ns::tls::detail::drain_errors("tls: nothing"), "tls: nothing");
 }
 
-TEST(TlsErrorQueue, EntriesAreJoinedAndTheQueueIsEmptied) {
+TEST_F(TlsErrorQueue, EntriesAreJoinedAndTheQueueIsEmptied) {
   ERR_clear_error();
   ERR_raise(ERR_LIB_SSL, SSL_R_NO_SHARED_CIPHER);
   ERR_raise(ERR_LIB_SSL, SSL_R_UNSUPPORTED_PROTOCOL);
@@ -28,7 +40,7 @@ TEST(TlsErrorQueue, EntriesAreJoinedAndTheQueueIsEmptied) {
   EXPECT_EQ(ERR_peek_error(), 0ul);
 }
 
-TEST(TlsErrorQueue, EntryWithoutReasonTextIsRenderedByCode) {
+TEST_F(TlsErrorQueue, EntryWithoutReasonTextIsRenderedByCode) {
   ERR_clear_error();
   // A library number nobody registered strings for: no reason text exists.
   const int lib = ERR_get_next_error_library();
