@@ -297,7 +297,8 @@ void connection::close(std::uint16_t code, std::string_view reason) {
     body[0] = std::byte(code >> 8);
     body[1] = std::byte(code & 0xFF);
     n = 2 + std::min(reason.size(), max_control_payload - 2);
-    std::memcpy(body + 2, reason.data(), n - 2);
+    // copy_n, not memcpy: an empty reason may have a null data() (memcpy(dst, nullptr, 0) is UB).
+    std::copy_n(reinterpret_cast<const std::byte*>(reason.data()), n - 2, body + 2);
   }
   queue_control(opcode::close, {body, n});
   close_sent_ = true;
