@@ -17,9 +17,9 @@ namespace {
 class TlsErrorQueue : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS,
-                               nullptr),
-              1);
+    ASSERT_EQ(
+        OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr),
+        1);
   }
 };
 
