@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <future>
 
 #include "tls/self_signed.hpp"
 #include "ws/frame_encoder.hpp"
@@ -172,14 +173,37 @@ ws_server::ws_server(std::function<void(server_config&)> tune, application_metho
   tls::write_pem_files(tls::make_self_signed(), dir_.path() + "/c.pem", dir_.path() + "/k.pem");
   cfg.tls.certificates.push_back({dir_.path() + "/c.pem", dir_.path() + "/k.pem"});
   if (tune) tune(cfg);
-  server_ = std::make_unique<network_server>(cfg, app != nullptr ? *app : app_);
-  port_ = server_->port();
-  loop_ = std::thread([this] { rc_ = server_->start(); });
+  // The server (and its io_uring) is created, run and destroyed on the loop thread only. A ring
+  // made on the test thread would make the kernel send that thread io_uring task-work
+  // notifications, which interrupt the test clients' blocking reads (EINTR under SO_RCVTIMEO).
+  std::promise<void> ready;
+  std::future<void> started = ready.get_future();
+  application_methods& a = app != nullptr ? *app : app_;
+  loop_ = std::thread([this, cfg, &a, &ready] {
+    try {
+      server_ = std::make_unique<network_server>(cfg, a);
+    } catch (...) {
+      ready.set_exception(std::current_exception());
+      return;
+    }
+    port_ = server_->port();
+    ready.set_value();
+    rc_ = server_->start();
+    server_.reset();
+  });
+  try {
+    started.get();
+  } catch (...) {
+    loop_.join();
+    throw;
+  }
 }
 
 ws_server::~ws_server() {
-  server_->stop();
-  loop_.join();
+  if (loop_.joinable()) {
+    server_->stop();  // thread-safe; the loop thread destroys the server after start() returns
+    loop_.join();
+  }
   EXPECT_EQ(rc_, 0);
 }
 
@@ -207,7 +231,7 @@ bool ws_client::connect(std::uint16_t port, const options& opt) {
   std::size_t end = std::string::npos;
   char buf[16384];
   while ((end = data.find("\r\n\r\n")) == std::string::npos) {
-    const int n = SSL_read(tls_.ssl(), buf, sizeof(buf));
+    const int n = read_some(buf, sizeof(buf));
     if (n <= 0) {
       error_ = "reading the upgrade response: SSL error " +
                std::to_string(SSL_get_error(tls_.ssl(), n)) + ", errno " + std::to_string(errno) +
@@ -277,6 +301,15 @@ bool ws_client::send_frame(unsigned first_byte, std::string_view payload, bool m
   return send_raw({reinterpret_cast<const char*>(out.data()), out.size()});
 }
 
+int ws_client::read_some(char* buf, int n) {
+  for (;;) {
+    const int r = SSL_read(tls_.ssl(), buf, n);
+    // A blocking read with SO_RCVTIMEO returns EINTR (not a restart) when interrupted; retry.
+    if (r <= 0 && SSL_get_error(tls_.ssl(), r) == SSL_ERROR_WANT_READ && errno == EINTR) continue;
+    return r;
+  }
+}
+
 bool ws_client::flush_output() {
   const auto out = proto_->pending_output();
   if (out.empty()) return true;
@@ -306,7 +339,7 @@ std::optional<ws_event> ws_client::next() {
     }
     in_.erase(in_.begin(), in_.begin() + static_cast<std::ptrdiff_t>(off_));
     off_ = 0;
-    const int n = SSL_read(tls_.ssl(), buf, sizeof(buf));
+    const int n = read_some(buf, sizeof(buf));
     if (n <= 0) return std::nullopt;
     in_.insert(in_.end(), reinterpret_cast<const std::byte*>(buf),
                reinterpret_cast<const std::byte*>(buf) + n);
@@ -323,7 +356,7 @@ std::optional<ws_event> ws_client::next_message() {
 bool ws_client::wait_eof() {
   char buf[4096];
   for (;;) {
-    const int n = SSL_read(tls_.ssl(), buf, sizeof(buf));
+    const int n = read_some(buf, sizeof(buf));
     if (n > 0) continue;
     const int err = SSL_get_error(tls_.ssl(), n);
     // close_notify or TCP EOF: closed. A receive timeout shows up as a syscall error with

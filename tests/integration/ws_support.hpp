@@ -81,7 +81,6 @@ class ws_server {
   ~ws_server();
   [[nodiscard]] std::uint16_t port() const { return port_; }
   ws_test_app& app() { return app_; }
-  network_server& server() { return *server_; }
 
  private:
   temp_dir dir_;
@@ -143,6 +142,7 @@ class ws_client {
 
  private:
   bool flush_output();
+  int read_some(char* buf, int n);
   tls_client tls_;
   std::unique_ptr<ws::connection> proto_;
   std::vector<std::byte> in_;
