@@ -145,9 +145,6 @@ void network_server::impl::on_plaintext(client_num_t c, conn& k, std::span<const
       case http::parse_status::headers_ready_streaming:
         start_body_stream(c, k, in);
         return;
-      case http::parse_status::upgrade:
-        ws_on_upgrade(c, k, in);  // `in`: the bytes after the request (server_ws.cpp)
-        return;
       case http::parse_status::error:
         NS_LOG(log_level::info, io::peer_name(k.fd), ": bad request (",
                http::reason(k.parser.error()), "); answering ", k.parser.status_code());

@@ -167,29 +167,6 @@ class network_server::impl {
   server_stats stats_;
   std::uint64_t closed_connections_ = 0;
 
-  // ---- WebSocket (server_ws.cpp, server_ws_write.cpp)
- public:
-  int ws_write(client_num_t c, std::span<const iovec> pieces, ws_message_type type,
-               server::write_kind kind);
-  int ws_close(client_num_t c, std::uint16_t code, std::string_view reason);
-  void ws_broadcast_begin(std::span<const std::byte> data, ws_message_type type);
-  void ws_broadcast_to(client_num_t c, broadcast_result& result);
-  void ws_broadcast_end() noexcept;
-  [[nodiscard]] std::int64_t queued_bytes(client_num_t c) noexcept;
-
- private:
-  void ws_init();
-  void ws_on_upgrade(client_num_t c, conn& k, std::span<const std::byte> rest);
-  void ws_reject(client_num_t c, conn& k, int status, std::string_view extra = {});
-  void ws_on_plaintext(client_num_t c, conn& k, std::span<const std::byte> bytes);
-  void ws_pump(client_num_t c, conn& k);
-  bool ws_queue(client_num_t c, conn& k, std::span<const std::byte> bytes);
-  bool ws_send_frame(client_num_t c, conn& k, const ws::encoded_frame& f);
-  [[nodiscard]] std::chrono::milliseconds ws_phase_limit(const conn& k) const noexcept;
-  void ws_on_timer(client_num_t c, conn& k);
-  void ws_after_send(client_num_t c, conn& k);
-  void ws_going_away(client_num_t c, conn& k);
-
   network_server& self_;
   server_config config_;
   application_methods& app_;
