@@ -32,6 +32,21 @@ int tcp_connect(std::uint16_t port) {
   return fd;
 }
 
+namespace {
+
+// A server's io_uring on a thread of the test process can interrupt blocking socket calls of
+// other threads (EINTR); that is not the peer's doing, so the call is simply made again.
+template <class F>
+int retry_eintr(SSL* ssl, F call) {
+  for (;;) {
+    errno = 0;
+    const int n = call();
+    if (n > 0 || SSL_get_error(ssl, n) != SSL_ERROR_SYSCALL || errno != EINTR) return n;
+  }
+}
+
+}  // namespace
+
 tls_client::tls_client() = default;
 tls_client::~tls_client() { close(); }
 
@@ -70,7 +85,7 @@ bool tls_client::connect(std::uint16_t port, const options& opt) {
                         static_cast<unsigned>(wire.size()));
   }
   ERR_clear_error();
-  if (SSL_connect(ssl_) != 1) {
+  if (retry_eintr(ssl_, [&] { return SSL_connect(ssl_); }) != 1) {
     char buf[256];
     ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
     error_ = std::string("handshake: ") + buf;
@@ -83,7 +98,8 @@ std::string tls_client::version() const { return ssl_ ? SSL_get_version(ssl_) : 
 
 bool tls_client::write(std::string_view data) {
   while (!data.empty()) {
-    int n = SSL_write(ssl_, data.data(), static_cast<int>(std::min<std::size_t>(data.size(), 1 << 20)));
+    const int len = static_cast<int>(std::min<std::size_t>(data.size(), 1 << 20));
+    int n = retry_eintr(ssl_, [&] { return SSL_write(ssl_, data.data(), len); });
     if (n <= 0) {
       error_ = "SSL_write failed";
       return false;
@@ -100,7 +116,7 @@ int tls_client::read_some(char* buf, int n) {
     buffered_.erase(0, static_cast<std::size_t>(k));
     return k;
   }
-  return SSL_read(ssl_, buf, n);
+  return retry_eintr(ssl_, [&] { return SSL_read(ssl_, buf, n); });
 }
 
 http_response tls_client::read_response(bool head_request) {
@@ -166,7 +182,7 @@ std::string tls_client::read_until_close() {
   buffered_.clear();
   char buf[16384];
   for (;;) {
-    int n = SSL_read(ssl_, buf, sizeof(buf));
+    int n = retry_eintr(ssl_, [&] { return SSL_read(ssl_, buf, sizeof(buf)); });
     if (n <= 0) break;
     out.append(buf, static_cast<std::size_t>(n));
   }
@@ -176,7 +192,7 @@ std::string tls_client::read_until_close() {
 bool tls_client::wait_closed() {
   char buf[4096];
   for (;;) {
-    int n = SSL_read(ssl_, buf, sizeof(buf));
+    int n = retry_eintr(ssl_, [&] { return SSL_read(ssl_, buf, sizeof(buf)); });
     if (n > 0) continue;
     const int err = SSL_get_error(ssl_, n);
     if (err == SSL_ERROR_ZERO_RETURN) return true;
