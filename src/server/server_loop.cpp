@@ -327,7 +327,7 @@ void network_server::impl::progress_timer(client_num_t c, conn& k) {
   // reader that stopped reading is cut off after idle_timeout instead of holding its slot, socket
   // and file for ever (slow-read DoS).
   const auto slot = static_cast<std::uint32_t>(c);
-  const bool waiting_on_peer = !k.out.empty() || (k.file && k.file->active);
+  const bool waiting_on_peer = !k.out.empty() || k.send_in_flight || (k.file && k.file->active);
   if (k.phase == server::conn_phase::idle || waiting_on_peer) {
     timers_.schedule(slot, now_ms_ + static_cast<std::uint64_t>(config_.idle_timeout.count()));
   } else if (k.phase == server::conn_phase::responding) {
@@ -376,7 +376,11 @@ void network_server::impl::set_phase(std::uint32_t slot, conn& k, server::conn_p
     case server::conn_phase::handshake: limit = config_.handshake_timeout; break;
     case server::conn_phase::idle: limit = config_.idle_timeout; break;
     case server::conn_phase::reading: limit = config_.header_timeout; break;
-    case server::conn_phase::responding: timers_.cancel(slot); return;
+    case server::conn_phase::responding:
+      // The application's turn has no deadline, but earlier responses still waiting on the
+      // peer (pipelining) keep theirs.
+      progress_timer(conns_.handle_of(slot), k);
+      return;
     case server::conn_phase::websocket:
     case server::conn_phase::ws_closing: limit = ws_phase_limit(k); break;
   }
