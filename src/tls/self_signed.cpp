@@ -25,7 +25,7 @@ using detail::bio_ptr;
 using detail::evp_pkey_ptr;
 using detail::x509_ptr;
 
-// Coverage: a `GCOVR_EXCL_BR_LINE` / `GCOVR_EXCL_START` below marks a check of an OpenSSL call
+// Coverage: a gcovr branch/region exclusion marker below flags a check of an OpenSSL call
 // that fails only when an allocation fails (or the CSPRNG has no entropy source): the error
 // path exists, but no test can provoke it.
 [[noreturn]] void fail(const char* what) {
