@@ -127,6 +127,9 @@ int main(int argc, char** argv) {
       auto cfg = opt.server;
       ns::serve::static_site::configure(cfg, opt.root);  // document root, 404 page
       if (i > 0) cfg.port = servers.front()->port();  // all threads share the first's port
+      // One loop on an ephemeral port has no one to share it with: without SO_REUSEPORT the
+      // kernel can never hand the same port to another process's reuse-port socket.
+      if (opt.server.port == 0 && opt.threads == 1) cfg.reuse_port = false;
       servers.push_back(std::make_unique<ns::network_server>(cfg, *apps.back(), tls));
       hub.add(*servers.back());
     }

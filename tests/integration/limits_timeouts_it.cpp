@@ -75,6 +75,7 @@ class InProcess : public ::testing::Test {
   void start(server_config cfg) {
     tls::write_pem_files(tls::make_self_signed(), dir_.path() + "/c.pem", dir_.path() + "/k.pem");
     cfg.port = 0;
+    cfg.reuse_port = false;  // port 0 + SO_REUSEPORT could share a port with a parallel test
     cfg.tls.certificates.push_back({dir_.path() + "/c.pem", dir_.path() + "/k.pem"});
     server_ = std::make_unique<network_server>(cfg, app_);
     loop_ = std::thread([this] { rc_ = server_->start(); });

@@ -25,6 +25,7 @@ class running_server {
   explicit running_server(App& app) {
     server_config cfg;
     cfg.port = 0;
+    cfg.reuse_port = false;  // port 0 + SO_REUSEPORT could share a port with a parallel test
     cfg.plaintext = true;
     server = std::make_unique<network_server>(cfg, app);
     loop = std::thread([this] { rc = server->start(); });

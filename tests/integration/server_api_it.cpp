@@ -77,6 +77,7 @@ class ServerApi : public ::testing::Test {
   void start(bool plaintext = false) {
     server_config cfg;
     cfg.port = 0;
+    cfg.reuse_port = false;  // port 0 + SO_REUSEPORT could share a port with a parallel test
     cfg.plaintext = plaintext;
     if (!plaintext) {
       tls::write_pem_files(tls::make_self_signed(), dir_.path() + "/c.pem", dir_.path() + "/k.pem");
