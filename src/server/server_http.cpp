@@ -151,7 +151,8 @@ void network_server::impl::on_plaintext(client_num_t c, conn& k, std::span<const
         answer_error(c, k, k.parser.status_code());
         return;
       default:
-        // Streaming bodies, 100-continue and upgrades are answered as not implemented for now.
+        // body_chunk / body_done only follow headers_ready_streaming, whose body server_body.cpp
+        // reads; met here they would break the parser's contract, so the request is refused.
         answer_error(c, k, 501);
         return;
     }

@@ -133,7 +133,7 @@ TEST_F(NsServeCli, MissingFiles) {
 }
 
 TEST_F(NsServeCli, UnusableKey) {
-  const std::string bad = dir_.write("garbage.key", "-----BEGIN PRIVATE KEY-----\nnope\n");
+  const std::string bad = dir_.write("garbage.key", "-----BEGIN " "PRIVATE KEY-----\nnope\n");
   const outcome o = run_ns_serve({"--port", "0", "--root", root_, "--cert", cert_, "--key", bad});
   expect_config_error(o, "garbage.key");
   // A path that exists but is no key file.
