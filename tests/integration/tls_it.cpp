@@ -171,12 +171,14 @@ TEST_F(Tls, HostileHandshakesAreClosedAndLeaveNoFd) {
       ::close(fd);
     }
   }
+  // The baseline may still hold the warm-up connection (closed asynchronously on another loop):
+  // a leak shows as more descriptors than the baseline, never fewer.
   int after = -1;
-  for (int i = 0; i < 300 && after != before; ++i) {
+  for (int i = 0; i < 300 && (after < 0 || after > before); ++i) {
     after = open_fd_count(server_.process->pid());
-    if (after != before) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (after > before) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  EXPECT_EQ(after, before);
+  EXPECT_LE(after, before);
   EXPECT_EQ(https_get(server_.port, "/").status, 200);
 }
 
