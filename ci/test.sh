@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: MIT
 # The whole test suite, from a fresh Debian 12 machine: install dependencies, build with
 # ASan + UBSan and -Werror, run every unit and integration test, run every fuzzer for a short
-# bounded time, then build with coverage and enforce the coverage gate.
+# bounded time, run the stress suite at CI scale (ASan+UBSan, release and TSan passes), check
+# that the side-by-side benchmark still runs (bench/run.sh --quick: its figures are not quoted),
+# then build with coverage and enforce the coverage gate.
 #   NS_FUZZ_SECONDS (default 10)  seconds per fuzz harness
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,12 @@ if [[ -x ci/fuzz.sh ]]; then
   step "fuzzers (${NS_FUZZ_SECONDS:-10} s each)"
   bash ci/fuzz.sh "${NS_FUZZ_SECONDS:-10}"
 fi
+
+step "stress suite, CI scale (tests/stress, ci/stress.sh)"
+bash ci/stress.sh
+
+step "benchmark suite runs (bench/run.sh --quick)"
+bash bench/run.sh --quick
 
 if [[ -x ci/coverage.sh ]]; then
   step "coverage gate"

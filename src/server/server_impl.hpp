@@ -28,6 +28,7 @@
 #include "io/slot_map.hpp"
 #include "io/timer_wheel.hpp"
 #include "server/connection.hpp"
+#include "server/memory_trim.hpp"
 #include "server/shared_tls_impl.hpp"
 #include "tls/context.hpp"
 
@@ -172,6 +173,7 @@ class network_server::impl {
   application_methods& app_;
   std::shared_ptr<shared_tls> tls_;  ///< null in plaintext mode
   std::uint64_t next_ticket_check_ms_ = 0;
+  server::memory_trimmer trimmer_{config_.memory_trim_interval, config_.memory_trim_threshold};
   io::ring ring_;
   std::optional<io::buffer_ring> buffers_;
   io::slot_map<conn> conns_;

@@ -411,6 +411,9 @@ void network_server::impl::tick() {
   }
   timers_.advance(now_ms_, [this](std::uint32_t slot) { on_timer(slot); });
   if (!to_finalize_.empty()) finalize_closed();
+  if (const std::size_t freed = trimmer_.maybe_trim(now_ms_); freed > 0) {
+    NS_LOG(log_level::debug, "gave up to ", freed >> 20, " MiB of free heap back to the kernel");
+  }
   if (accept_paused_ && !stopping_ && conns_.available() > 0) arm_accept();
   if (stopping_ && now_ms_ >= stop_deadline_ms_) {
     conns_.for_each([this](client_num_t c, conn& k) {

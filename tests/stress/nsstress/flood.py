@@ -1,9 +1,15 @@
 # SPDX-License-Identifier: MIT
 """Scenario 1, connection flood: N concurrent TLS connections, each does one request, all stay
 open until every one has its response, then all close; repeated `rounds` times.
-Pass: no client error, fds back to the starting count after every round, server alive."""
+Pass: no client error, fds back to the starting count after every round, server alive; with
+rss_checks (release build), after every round RSS settles within `settle_seconds` to the
+starting RSS plus at most `settle_fraction` of that round's growth (the server gives freed heap
+back: server_config::memory_trim_interval, 10 s)."""
 import asyncio
 import time
+
+SETTLE_SECONDS = 15.0  # the server's trim check runs every 10 s
+SETTLE_FRACTION = 0.25
 
 from . import proto
 from .conn import TlsConn
@@ -51,12 +57,28 @@ async def run(server, cfg):
         fds = server.wait_fds(baseline, 30)
         res.sample(server, f"after_r{r}")
         res.check(fds <= baseline, f"round {r}: fds {fds} after closing, baseline {baseline}")
+        settled = _settle(server, res, r, cfg)
+        if cfg.get("rss_checks"):
+            start, peak = res.figures["rss_kib_start"], res.figures[f"rss_kib_loaded_r{r}"]
+            limit = start + SETTLE_FRACTION * max(peak - start, 0)
+            res.check(settled <= limit, f"round {r}: RSS {settled} KiB {SETTLE_SECONDS:.0f} s "
+                      f"after closing, above {limit:.0f} (start {start}, loaded {peak})")
         res.check(len(opened) == n, f"round {r}: {n - len(opened)} connections failed")
         res.check(res.figures[f"errors_request_r{r}"] == 0, f"round {r}: request errors")
-    after = [res.figures[f"rss_kib_after_r{r}"] for r in range(1, rounds + 1)]
-    res.figures["rss_kib_retained_growth_last_round"] = after[-1] - after[-2] if rounds > 1 else 0
-    if rounds > 2 and after[-1] - after[-2] > 0.05 * max(loaded):
-        # A figure, not a criterion: glibc keeps freed heap resident; with 500 connections the
-        # growth flattens out after ~6 rounds (allocator warm-up, not a leak: LSan is clean).
-        res.notes.append(f"RSS after each round still growing: {after} KiB")
+    settled = [res.figures[f"rss_kib_settled_r{r}"] for r in range(1, rounds + 1)]
+    res.notes.append(f"RSS loaded per round {loaded} KiB, settled after closing {settled} KiB")
     return res
+
+
+def _settle(server, res, r, cfg):
+    """Waits until RSS has dropped back (or the settle time is over); records RSS and time."""
+    start, peak = res.figures["rss_kib_start"], res.figures[f"rss_kib_loaded_r{r}"]
+    target = start + SETTLE_FRACTION * max(peak - start, 0)
+    t0 = time.monotonic()
+    rss = server.rss_kib()
+    while rss > target and time.monotonic() - t0 < cfg.get("settle_seconds", SETTLE_SECONDS):
+        time.sleep(0.25)
+        rss = server.rss_kib()
+    res.figures[f"rss_kib_settled_r{r}"] = rss
+    res.figures[f"settle_seconds_r{r}"] = round(time.monotonic() - t0, 1)
+    return rss

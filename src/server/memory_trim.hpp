@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+// Gives freed heap memory back to the kernel after a burst.
+//
+// glibc keeps pages it has freed in the middle of the heap: after a flood of 10,000 connections
+// closes, the process would keep its peak RSS for ever (and each later burst, fragmenting
+// differently, raises the peak a little). An operator reads that as a leak. Every `interval`
+// one loop of the process looks at the heap and, when the free part is both large and larger
+// than the part in use, calls malloc_trim. The condition keeps a busy server (whose free heap is
+// a small fraction of its used heap) from trimming and faulting the same pages back in.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace ns::server {
+
+struct heap_figures {
+  std::size_t in_use = 0;  ///< bytes handed out by malloc (heap + mmapped chunks)
+  std::size_t free = 0;    ///< bytes free inside the heap, held by the process
+};
+
+/// Current figures of the process's malloc. All zero where they are not known (not glibc, or a
+/// sanitizer's allocator is in place of glibc's).
+heap_figures read_heap() noexcept;
+
+/// Whether a heap with these figures is worth trimming.
+constexpr bool worth_trimming(heap_figures h, std::size_t threshold) noexcept {
+  return h.free >= threshold && h.free >= h.in_use;
+}
+
+class memory_trimmer {
+ public:
+  /// interval 0 disables trimming.
+  memory_trimmer(std::chrono::milliseconds interval, std::size_t threshold) noexcept
+      : interval_ms_(static_cast<std::uint64_t>(interval.count())), threshold_(threshold) {}
+
+  /// Called on every loop tick; does nothing until the process-wide interval has passed. Any
+  /// loop may run the check (the heap is shared by all of them); the first one past the
+  /// deadline does. Returns the free heap bytes it offered back to the kernel (0: no trim;
+  /// malloc_trim gives back the whole pages among them).
+  std::size_t maybe_trim(std::uint64_t now_ms) noexcept;
+
+ private:
+  std::uint64_t interval_ms_;
+  std::size_t threshold_;
+};
+
+}  // namespace ns::server

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+#include "server/memory_trim.hpp"
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+namespace {
+
+using ns::server::heap_figures;
+using ns::server::memory_trimmer;
+using ns::server::read_heap;
+using ns::server::worth_trimming;
+
+constexpr std::size_t MiB = 1024 * 1024;
+
+std::size_t resident_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::size_t size = 0, resident = 0;
+  statm >> size >> resident;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+TEST(MemoryTrim, TrimsOnlyALargeFreeHeapThatOutweighsTheUsedOne) {
+  EXPECT_FALSE(worth_trimming({.in_use = 0, .free = 15 * MiB}, 16 * MiB));  // below threshold
+  EXPECT_TRUE(worth_trimming({.in_use = 0, .free = 16 * MiB}, 16 * MiB));
+  EXPECT_TRUE(worth_trimming({.in_use = 100 * MiB, .free = 100 * MiB}, 16 * MiB));
+  // A busy server: lots free in absolute terms, but less than what its connections use.
+  EXPECT_FALSE(worth_trimming({.in_use = 400 * MiB, .free = 100 * MiB}, 16 * MiB));
+}
+
+// The tests below share the process-wide schedule, so their clocks only move forward.
+TEST(MemoryTrim, ZeroIntervalNeverTrims) {
+  memory_trimmer off(std::chrono::milliseconds{0}, 0);
+  EXPECT_EQ(off.maybe_trim(1'000), 0u);
+  EXPECT_EQ(off.maybe_trim(1'000'000), 0u);
+}
+
+TEST(MemoryTrim, GivesAFreedBurstBackToTheKernelAndWaitsForTheInterval) {
+  // 64 MiB in 16 KiB blocks (heap, not mmap), all touched, then one block after them so the
+  // freed range is in the middle of the heap where glibc never returns it by itself.
+  std::vector<void*> blocks;
+  for (std::size_t i = 0; i < 64 * MiB / (16 * 1024); ++i) {
+    void* p = std::malloc(16 * 1024);
+    ASSERT_NE(p, nullptr);
+    std::memset(p, 0x5a, 16 * 1024);
+    blocks.push_back(p);
+  }
+  void* pin = std::malloc(64);
+  ASSERT_NE(pin, nullptr);
+  if (read_heap().in_use < 32 * MiB) {
+    for (void* p : blocks) std::free(p);
+    std::free(pin);
+    GTEST_SKIP() << "malloc is not glibc's here (a sanitizer's allocator): nothing to trim";
+  }
+  const std::size_t loaded = resident_bytes();
+  for (void* p : blocks) std::free(p);
+  EXPECT_GE(read_heap().free, 32 * MiB);
+
+  memory_trimmer trimmer(std::chrono::milliseconds{10'000}, 16 * MiB);
+  const std::uint64_t t0 = 2'000'000;
+  EXPECT_GE(trimmer.maybe_trim(t0), 32 * MiB);
+  const std::size_t trimmed = resident_bytes();
+  EXPECT_LE(trimmed + 48 * MiB, loaded) << "RSS " << loaded << " → " << trimmed;
+
+  // The next look is one interval later, whatever the heap looks like meanwhile.
+  for (void*& p : blocks) {
+    p = std::malloc(16 * 1024);
+    std::memset(p, 0x5a, 16 * 1024);
+  }
+  for (void* p : blocks) std::free(p);
+  EXPECT_EQ(trimmer.maybe_trim(t0 + 9'999), 0u);
+  EXPECT_GE(trimmer.maybe_trim(t0 + 10'000), 32 * MiB);
+  std::free(pin);
+}
+
+}  // namespace
