@@ -2,14 +2,15 @@
 """Scenario 1, connection flood: N concurrent TLS connections, each does one request, all stay
 open until every one has its response, then all close; repeated `rounds` times.
 Pass: no client error, fds back to the starting count after every round, server alive; with
-rss_checks (release build), after every round RSS settles within `settle_seconds` to the
-starting RSS plus at most `settle_fraction` of that round's growth (the server gives freed heap
-back: server_config::memory_trim_interval, 10 s)."""
+rss_checks (release build), after every round RSS settles within SETTLE_SECONDS to the starting
+RSS plus SETTLE_FRACTION of that round's growth plus the free heap the server may keep
+(server_config::memory_trim_threshold, 16 MiB; it trims every memory_trim_interval, 10 s)."""
 import asyncio
 import time
 
 SETTLE_SECONDS = 15.0  # the server's trim check runs every 10 s
 SETTLE_FRACTION = 0.25
+KEPT_FREE_KIB = 16 * 1024  # below this much free heap the server does not trim
 
 from . import proto
 from .conn import TlsConn
@@ -57,12 +58,11 @@ async def run(server, cfg):
         fds = server.wait_fds(baseline, 30)
         res.sample(server, f"after_r{r}")
         res.check(fds <= baseline, f"round {r}: fds {fds} after closing, baseline {baseline}")
-        settled = _settle(server, res, r, cfg)
+        settled, limit = _settle(server, res, r, cfg)
         if cfg.get("rss_checks"):
-            start, peak = res.figures["rss_kib_start"], res.figures[f"rss_kib_loaded_r{r}"]
-            limit = start + SETTLE_FRACTION * max(peak - start, 0)
             res.check(settled <= limit, f"round {r}: RSS {settled} KiB {SETTLE_SECONDS:.0f} s "
-                      f"after closing, above {limit:.0f} (start {start}, loaded {peak})")
+                      f"after closing, above {limit:.0f} (start {res.figures['rss_kib_start']}, "
+                      f"loaded {res.figures[f'rss_kib_loaded_r{r}']})")
         res.check(len(opened) == n, f"round {r}: {n - len(opened)} connections failed")
         res.check(res.figures[f"errors_request_r{r}"] == 0, f"round {r}: request errors")
     settled = [res.figures[f"rss_kib_settled_r{r}"] for r in range(1, rounds + 1)]
@@ -71,9 +71,10 @@ async def run(server, cfg):
 
 
 def _settle(server, res, r, cfg):
-    """Waits until RSS has dropped back (or the settle time is over); records RSS and time."""
+    """Waits until RSS has dropped back (or the settle time is over); records RSS and time.
+    Returns (RSS, the limit it had to fall to)."""
     start, peak = res.figures["rss_kib_start"], res.figures[f"rss_kib_loaded_r{r}"]
-    target = start + SETTLE_FRACTION * max(peak - start, 0)
+    target = start + SETTLE_FRACTION * max(peak - start, 0) + KEPT_FREE_KIB
     t0 = time.monotonic()
     rss = server.rss_kib()
     while rss > target and time.monotonic() - t0 < cfg.get("settle_seconds", SETTLE_SECONDS):
@@ -81,4 +82,4 @@ def _settle(server, res, r, cfg):
         rss = server.rss_kib()
     res.figures[f"rss_kib_settled_r{r}"] = rss
     res.figures[f"settle_seconds_r{r}"] = round(time.monotonic() - t0, 1)
-    return rss
+    return rss, target
