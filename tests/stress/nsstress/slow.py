@@ -21,6 +21,7 @@ SLOWLORIS_BOUND = 96 * 1024
 FILE_READER_BOUND = 512 * 1024
 WS_READER_BOUND = 8 * 1024 * 1024 + 256 * 1024
 FIXED_SLACK = 128 * 1024 * 1024  # file cache (64 MiB) + allocator/ASan overhead
+GENERATOR_NICE = 10
 
 
 def server_args(cfg):
@@ -115,6 +116,25 @@ async def run(server, cfg):
     res.figures.update(await idle_latency(server.port))
     probe = Probe(server.port)
     probe.start()
+    # The attack's own CPU would, on a real network, be spent on other machines; here the
+    # generator shares 2 cores with the server and the fresh client. Lowering its priority
+    # while it attacks keeps its Python work from queueing ahead of them (the server and the
+    # probe stay at normal priority). Lowering needs no privilege, restoring it does: only as
+    # root, otherwise the scenario runs at equal priority.
+    old_nice = os.getpriority(os.PRIO_PROCESS, 0)
+    if os.geteuid() == 0:
+        os.setpriority(os.PRIO_PROCESS, 0, old_nice + GENERATOR_NICE)
+    res.figures["generator_nice"] = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        await _attack(server, cfg, res, probe, baseline)
+    finally:
+        if os.geteuid() == 0:
+            os.setpriority(os.PRIO_PROCESS, 0, old_nice)
+    return res
+
+
+async def _attack(server, cfg, res, probe, baseline):
+    s, fr, wr = cfg["slowloris"], cfg["file_readers"], cfg["ws_readers"]
     stop = asyncio.Event()
     sl = {"cut": [], "completed": 0}
     fst = {"bytes": 0, "cut": 0}
@@ -155,4 +175,3 @@ async def run(server, cfg):
     fds = server.wait_fds(baseline, 30)
     res.sample(server, "end")
     res.check(fds <= baseline, f"fds {fds} after the slow clients left, baseline {baseline}")
-    return res
