@@ -51,6 +51,14 @@ struct static_files_config {
   /// Files up to this size are kept in memory by the cache (headers precomputed); larger
   /// files have only their metadata cached and are streamed from disk.
   std::size_t cache_max_file_bytes = 256 * 1024;
+  /// How long a cached file is served without checking the file system again (like nginx's
+  /// open_file_cache_valid): within this time after a stat confirmed the entry, a request for
+  /// the same path costs no open/stat/close. A file changed, removed or replaced by a symlink
+  /// leaving the root is therefore noticed up to this late. Afterwards the next request opens
+  /// the file again beneath the root (same confinement as a miss) and re-stats it. Applies to
+  /// files whose bytes are cached (up to cache_max_file_bytes); larger files are opened for
+  /// every response anyway. 0: check on every request.
+  std::chrono::milliseconds cache_valid{1'000};
   /// A file whose content is the body of every 404 answer of http_send_file (Content-Type from
   /// its extension); read once at setup (the constructor throws if it cannot be read). Empty:
   /// a short built-in HTML page.

@@ -22,8 +22,8 @@ void file_cache::drop(lru_list::iterator it) {
   stats_.entries = index_.size();
 }
 
-std::shared_ptr<const cached_file> file_cache::lookup(std::string_view path,
-                                                      const struct stat& st) {
+std::shared_ptr<const cached_file> file_cache::lookup(std::string_view path, const struct stat& st,
+                                                      std::uint64_t now_ms) {
   const auto found = index_.find(path);
   if (found == index_.end()) {
     ++stats_.misses;
@@ -37,15 +37,33 @@ std::shared_ptr<const cached_file> file_cache::lookup(std::string_view path,
     return nullptr;
   }
   ++stats_.hits;
+  (*it)->checked_ms = now_ms;
+  lru_.splice(lru_.begin(), lru_, it);
+  return *it;
+}
+
+std::shared_ptr<const cached_file> file_cache::lookup_recent(std::string_view path,
+                                                             std::uint64_t now_ms,
+                                                             std::uint64_t valid_ms) {
+  if (valid_ms == 0) return nullptr;
+  const auto found = index_.find(path);
+  if (found == index_.end()) return nullptr;
+  const auto it = found->second;
+  const cached_file& f = **it;
+  // Without the bytes the caller needs an open descriptor anyway, and its fstat is then free.
+  if (!f.has_body || now_ms < f.checked_ms || now_ms - f.checked_ms >= valid_ms) return nullptr;
+  ++stats_.hits;
   lru_.splice(lru_.begin(), lru_, it);
   return *it;
 }
 
 std::shared_ptr<const cached_file> file_cache::insert(std::string_view path, const struct stat& st,
-                                                      std::string_view bytes) {
+                                                      std::string_view bytes,
+                                                      std::uint64_t checked_ms) {
   auto f = std::make_shared<cached_file>();
   f->path.assign(path);
   f->version = file_version::from(st);
+  f->checked_ms = checked_ms;
   f->etag = make_etag(f->version.size, f->version.mtime_ns, f->version.inode);
   format_imf_fixdate(static_cast<std::int64_t>(st.st_mtim.tv_sec), f->last_modified);
   f->content_type = mime_type(path);

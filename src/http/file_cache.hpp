@@ -6,8 +6,11 @@
 /// Sans-IO: the cache never reads or stats. The caller passes the fresh `struct stat` of the
 /// file it opened (document_root::resolve() provides it) and, on a miss, the bytes it read.
 /// An entry is valid while size, mtime (ns), inode and device are unchanged; otherwise lookup()
-/// drops it. Entries are shared_ptr: one evicted or invalidated while a response still sends
-/// from it stays alive until that response releases it. One cache per server thread (no lock).
+/// drops it. Each entry remembers when a stat last confirmed it: lookup_recent() answers from
+/// that without a stat while the confirmation is younger than the caller's validity window
+/// (like nginx's open_file_cache_valid). Entries are shared_ptr: one evicted or invalidated
+/// while a response still sends from it stays alive until that response releases it. One cache
+/// per server thread (no lock).
 
 #include <sys/stat.h>
 
@@ -45,6 +48,7 @@ struct cached_file {
   std::string header_block;
   std::string body;  ///< the file's bytes when has_body
   bool has_body = false;
+  std::uint64_t checked_ms = 0;  ///< when a stat last matched `version` (caller's clock)
 
   [[nodiscard]] std::string_view last_modified_view() const noexcept {
     return {last_modified, imf_fixdate_size};
@@ -76,15 +80,26 @@ class file_cache {
   explicit file_cache(options opt) : opt_(opt) {}
 
   /// The entry for @p path if it matches @p st (a fresh stat of the opened file), else null.
-  /// A stale entry is dropped. A hit makes the entry most recently used.
+  /// A stale entry is dropped. A hit makes the entry most recently used and records @p now_ms
+  /// as its last confirmation.
   [[nodiscard]] std::shared_ptr<const cached_file> lookup(std::string_view path,
-                                                          const struct stat& st);
+                                                          const struct stat& st,
+                                                          std::uint64_t now_ms = 0);
+
+  /// The entry for @p path if it holds the file's bytes and a stat confirmed it less than
+  /// @p valid_ms before @p now_ms; else null (the caller then opens, stats and calls lookup()).
+  /// A hit counts as one and makes the entry most recently used. valid_ms 0: always null.
+  [[nodiscard]] std::shared_ptr<const cached_file> lookup_recent(std::string_view path,
+                                                                 std::uint64_t now_ms,
+                                                                 std::uint64_t valid_ms);
 
   /// Build an entry for @p path/@p st and cache it. @p bytes are the file's contents when the
   /// caller read them (kept if they match st.st_size and fit max_file_bytes), or empty to cache
   /// metadata only. Returns the entry even when it is too big to be cached.
+  /// @p checked_ms: when @p st was taken (the entry's first confirmation).
   std::shared_ptr<const cached_file> insert(std::string_view path, const struct stat& st,
-                                            std::string_view bytes = {});
+                                            std::string_view bytes = {},
+                                            std::uint64_t checked_ms = 0);
 
   /// Drop @p path if cached.
   void erase(std::string_view path);

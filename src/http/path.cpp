@@ -132,12 +132,11 @@ int document_root::open_beneath(const std::string& rel, resolved_file& out) cons
   return 0;
 }
 
-void document_root::resolve(std::string_view target, resolved_file& out) const {
-  out.status = 0;
-  out.fd.reset();
-  out.fs_path.clear();
-  out.location.clear();
-  // RFC 9112 §3.2.2: a server must accept absolute-form; the authority was already routed on.
+namespace {
+
+// Splits a request-target into its path and query (RFC 9112 §3.2.2: absolute-form is accepted,
+// its authority was already routed on). An absolute-form target without a path means "/".
+void split_target(std::string_view target, std::string_view& path, std::string_view& query) {
   for (std::string_view scheme : {"http://", "https://"}) {
     bool same = target.size() >= scheme.size();
     for (std::size_t i = 0; i < scheme.size() && same; ++i) {
@@ -148,14 +147,46 @@ void document_root::resolve(std::string_view target, resolved_file& out) const {
       const auto start = target.find_first_of("/?");
       target = start == std::string_view::npos ? std::string_view{} : target.substr(start);
       if (target.empty() || target[0] == '?') {
-        resolve_origin("/", target, out);
+        path = "/";
+        query = target;
         return;
       }
       break;
     }
   }
   const auto q = std::min(target.find('?'), target.size());
-  resolve_origin(target.substr(0, q), target.substr(q), out);
+  path = target.substr(0, q);
+  query = target.substr(q);
+}
+
+}  // namespace
+
+void document_root::resolve(std::string_view target, resolved_file& out) const {
+  out.status = 0;
+  out.fd.reset();
+  out.fs_path.clear();
+  out.location.clear();
+  std::string_view path, query;
+  split_target(target, path, query);
+  resolve_origin(path, query, out);
+}
+
+bool document_root::cache_key(std::string_view target, resolved_file& out) const {
+  std::string_view path, query;
+  split_target(target, path, query);
+  bool dir_form = false;
+  if (path.empty() || path[0] != '/' || normalise(path, out.scratch, dir_form) != 0 || dir_form) {
+    return false;
+  }
+  out.fs_path.clear();
+  append_fs_path(out);
+  return true;
+}
+
+void document_root::append_fs_path(resolved_file& out) const {
+  out.fs_path.assign(root_);
+  if (root_.back() != '/') out.fs_path.push_back('/');
+  out.fs_path.append(out.scratch);
 }
 
 void document_root::resolve_origin(std::string_view path, std::string_view query,
@@ -196,9 +227,7 @@ void document_root::resolve_origin(std::string_view path, std::string_view query
     out.status = 404;
     return;
   }
-  out.fs_path.assign(root_);
-  if (root_.back() != '/') out.fs_path.push_back('/');
-  out.fs_path.append(out.scratch);
+  append_fs_path(out);
   out.status = 200;
 }
 

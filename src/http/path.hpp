@@ -74,12 +74,20 @@ class document_root {
   /// Invariant: for 200, out.fs_path starts with path() + '/' and names the opened file.
   void resolve(std::string_view target, resolved_file& out) const;
 
+  /// The name resolve() would give a regular file for @p target (into out.fs_path, using
+  /// out.scratch), computed without touching the file system, so a cache can be asked before
+  /// anything is opened. False when resolve() would not answer 200 for a file named by the path
+  /// itself: malformed or climbing targets, and directory forms ("/", "/a/") whose index file
+  /// needs a lookup. A true answer confines nothing: the file was confined when it was cached.
+  [[nodiscard]] bool cache_key(std::string_view target, resolved_file& out) const;
+
   /// The canonical root path (no trailing '/').
   [[nodiscard]] const std::string& path() const noexcept { return root_; }
 
  private:
   [[nodiscard]] int open_beneath(const std::string& rel, resolved_file& out) const;
   void resolve_origin(std::string_view path, std::string_view query, resolved_file& out) const;
+  void append_fs_path(resolved_file& out) const;
 
   std::string root_;
   int root_fd_ = -1;

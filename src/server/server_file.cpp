@@ -171,7 +171,25 @@ int network_server::impl::http_send_file(client_num_t c, const http_request& req
   if (from == file_source::document_root && fs.root() == nullptr) return -EINVAL;
 
   http::resolved_file& r = fs.resolved;
-  if (from == file_source::document_root) {
+  http::file_cache* cache = fs.cache();
+  // A file whose bytes are cached and whose stat is recent enough is served without a system
+  // call (cache_valid); otherwise it is opened (beneath the root) and stat'ed as on a miss.
+  std::shared_ptr<const http::cached_file> entry;
+  const auto valid_ms = static_cast<std::uint64_t>(fs.config().cache_valid.count());
+  if (cache != nullptr && valid_ms > 0) {
+    bool keyed = false;
+    if (from == file_source::document_root) {
+      keyed = fs.root()->cache_key(use_target ? req.target : path, r);
+    } else if (!path.empty()) {
+      r.fs_path.assign(path);
+      keyed = true;
+    }
+    if (keyed) entry = cache->lookup_recent(r.fs_path, now_ms_, valid_ms);
+  }
+  if (entry) {
+    r.status = 200;
+    r.fd.reset();
+  } else if (from == file_source::document_root) {
     fs.root()->resolve(use_target ? req.target : path, r);
   } else {
     open_trusted(path, r);
@@ -214,15 +232,17 @@ int network_server::impl::http_send_file(client_num_t c, const http_request& req
   // Cache: a hit gives the precomputed head fields (and the bytes of a small file). A miss of a
   // small file is read whole with io_uring first and then cached; a large one has its metadata
   // cached and is streamed.
-  http::file_cache* cache = fs.cache();
-  const auto size = static_cast<std::uint64_t>(r.st.st_size);
-  std::shared_ptr<const http::cached_file> entry = cache ? cache->lookup(r.fs_path, r.st) : nullptr;
   bool fill = false;
   if (!entry) {
-    fill = cache != nullptr && size <= fs.config().cache_max_file_bytes;
-    entry = (cache != nullptr && !fill) ? cache->insert(r.fs_path, r.st)
-                                        : fs.builder().insert(r.fs_path, r.st);
+    entry = cache ? cache->lookup(r.fs_path, r.st, now_ms_) : nullptr;
+    const auto st_size = static_cast<std::uint64_t>(r.st.st_size);
+    if (!entry) {
+      fill = cache != nullptr && st_size <= fs.config().cache_max_file_bytes;
+      entry = (cache != nullptr && !fill) ? cache->insert(r.fs_path, r.st, {}, now_ms_)
+                                          : fs.builder().insert(r.fs_path, r.st);
+    }
   }
+  const std::uint64_t size = entry->version.size;
   const http::static_plan plan =
       http::plan_static_response(req, *entry, date, keep_alive, fs.next_seed(), head);
 
@@ -237,6 +257,7 @@ int network_server::impl::http_send_file(client_num_t c, const http_request& req
     if (fill) {
       t.filling = true;
       t.st = r.st;
+      t.st_ms = now_ms_;
       t.key.assign(r.fs_path);
       t.fill.resize(size);
       t.fill_done = 0;
@@ -341,7 +362,7 @@ void network_server::impl::on_file_read(client_num_t c, conn& k, const io_uring_
   if (t.filling) {
     t.fill_done += got;
     if (t.fill_done == t.fill.size()) {
-      t.entry = files_->cache()->insert(t.key, t.st, t.fill);
+      t.entry = files_->cache()->insert(t.key, t.st, t.fill, t.st_ms);
       t.filling = false;
       t.fd.reset();
       std::string().swap(t.fill);

@@ -49,6 +49,7 @@ struct file_transfer {
   std::shared_ptr<const http::cached_file> entry;  ///< metadata (+ bytes when has_body)
   http::unique_fd fd;                              ///< the open file (streamed or being filled)
   struct stat st {};                               ///< of fd, for the cache insert after a fill
+  std::uint64_t st_ms = 0;                         ///< when st was taken (loop clock)
   std::string key;                                 ///< cache key (resolved path)
   std::string literal;                             ///< head + part headers + close delimiter
   std::vector<file_segment> segs;

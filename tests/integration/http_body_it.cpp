@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <string>
@@ -237,6 +239,9 @@ class HttpBody : public ::testing::Test {
     cfg.http.max_header_count = 20;
     cfg.http.max_body_bytes = 64 * 1024 * 1024;
     cfg.http.max_buffered_body = 16 * 1024;
+    // These tests change files and expect the next request to see it: no validity window.
+    cfg.files.cache_valid = std::chrono::milliseconds(0);
+    configure(cfg);
     server_ = std::make_unique<network_server>(cfg, app_);
     port_ = server_->port();
     loop_ = std::thread([this] { rc_ = server_->start(); });
@@ -246,6 +251,7 @@ class HttpBody : public ::testing::Test {
     loop_.join();
     EXPECT_EQ(rc_, 0);
   }
+  virtual void configure(server_config&) {}
   // Waits until @p pred holds (under the app's mutex) or 5 s pass.
   template <class P>
   bool eventually(P pred) {
@@ -321,6 +327,57 @@ TEST_F(HttpBody, CacheServesTheNewVersionOfAChangedFile) {
   EXPECT_EQ(app_.stats.hits, 1u);  // counters before the last request: miss, hit, stale …
   EXPECT_EQ(app_.stats.invalidations, 1u);
   EXPECT_EQ(app_.stats.entries, 1u);
+}
+
+// files.cache_valid: within the window a cached file is served without looking at the file
+// system (a change is not seen yet); after it, the next request stats again and gets the new
+// version.
+class HttpBodyCacheWindow : public HttpBody {
+ protected:
+  static constexpr auto window = std::chrono::milliseconds(3000);
+  void configure(server_config& cfg) override { cfg.files.cache_valid = window; }
+  // GET /file/small.txt on @p c.
+  static http_response get_small(tls_client& c) {
+    EXPECT_TRUE(c.write("GET /file/small.txt HTTP/1.1\r\nHost: x\r\n\r\n"));
+    return c.read_response();
+  }
+  // The first request: the server's stat of the file happens between `sent` and `answered`.
+  std::chrono::steady_clock::time_point sent, answered;
+  void first_request(tls_client& c) {
+    sent = std::chrono::steady_clock::now();
+    EXPECT_EQ(get_small(c).body, small_);
+    answered = std::chrono::steady_clock::now();
+  }
+  void sleep_past_the_window() const {
+    std::this_thread::sleep_until(answered + window + std::chrono::milliseconds(100));
+  }
+};
+
+TEST_F(HttpBodyCacheWindow, ChangedFileIsServedFreshOnlyAfterTheWindow) {
+  tls_client c;
+  ASSERT_TRUE(c.connect(port_));
+  first_request(c);
+  dir_.write("www/small.txt", "changed\n");
+  const std::string within = get_small(c).body;
+  // On a machine too loaded to make the second request within the window, it is simply fresh.
+  if (std::chrono::steady_clock::now() - sent < window - std::chrono::milliseconds(500)) {
+    EXPECT_EQ(within, small_);  // served from the cache, no stat
+  }
+  sleep_past_the_window();
+  EXPECT_EQ(get_small(c).body, "changed\n");
+  EXPECT_EQ(get_small(c).body, "changed\n");
+  std::lock_guard l(app_.m);
+  EXPECT_EQ(app_.stats.invalidations, 1u);  // counters before the last request
+  EXPECT_EQ(app_.stats.entries, 1u);
+}
+
+TEST_F(HttpBodyCacheWindow, RemovedFileIsNotFoundAfterTheWindow) {
+  tls_client c;
+  ASSERT_TRUE(c.connect(port_));
+  first_request(c);
+  std::filesystem::remove(dir_.path() + "/www/small.txt");
+  sleep_past_the_window();
+  EXPECT_EQ(get_small(c).status, 404);
 }
 
 TEST_F(HttpBody, SendFileReportsFailureOnceWhenTheClientLeaves) {

@@ -39,6 +39,26 @@ TEST(HttpFileCache, HitMissAndMetadata) {
   EXPECT_EQ(c.stats().entries, 1u);
 }
 
+// Within the validity window an entry is served without a stat; after it, or when the bytes
+// are not cached, the caller must stat again (and a confirming lookup restarts the window).
+TEST(HttpFileCache, RecentEntriesAreServedWithoutAStat) {
+  file_cache c({});
+  const auto st = make_stat(5, 100);
+  EXPECT_EQ(c.lookup_recent("/f", 1000, 500), nullptr);  // not cached
+  auto e = c.insert("/f", st, "hello", 1000);
+  EXPECT_EQ(c.lookup_recent("/f", 1000, 500), e);
+  EXPECT_EQ(c.lookup_recent("/f", 1499, 500), e);
+  EXPECT_EQ(c.lookup_recent("/f", 1500, 500), nullptr);  // window over
+  EXPECT_EQ(c.lookup_recent("/f", 1000, 0), nullptr);    // 0: always stat
+  EXPECT_EQ(c.stats().hits, 2u);
+  EXPECT_EQ(c.lookup("/f", st, 2000), e);  // confirmed again at 2000
+  EXPECT_EQ(c.lookup_recent("/f", 2400, 500), e);
+  EXPECT_EQ(c.lookup("/f", make_stat(5, 101), 2600), nullptr);  // changed: dropped
+  EXPECT_EQ(c.lookup_recent("/f", 2600, 500), nullptr);
+  c.insert("/big", make_stat(5, 100), {}, 3000);  // metadata only: needs an open fd anyway
+  EXPECT_EQ(c.lookup_recent("/big", 3000, 500), nullptr);
+}
+
 TEST(HttpFileCache, InvalidatedWhenFileChanges) {
   file_cache c({});
   c.insert("/f", make_stat(5, 100), "hello");

@@ -83,6 +83,27 @@ TEST_F(HttpPath, AbsoluteForm) {
   EXPECT_EQ(r.location, "/sub/?q");
 }
 
+// The key a cache is asked with before anything is opened is the name resolve() gives the same
+// file, and there is none for targets resolve() would refuse or answer with an index file.
+TEST_F(HttpPath, CacheKeyIsTheResolvedNameWithoutOpening) {
+  document_root r(root_.string());
+  resolved_file out;
+  for (std::string_view t : {"/a.txt", "/sub/../a.txt", "//a.txt?x=1", "http://h/a.txt",
+                             "/a%20b.txt", "/in_link", "/sub/index.html"}) {
+    ASSERT_TRUE(r.cache_key(t, out)) << t;
+    const std::string key = out.fs_path;
+    r.resolve(t, out);
+    EXPECT_EQ(out.status, 200) << t;
+    EXPECT_EQ(key, out.fs_path) << t;
+  }
+  for (std::string_view t : {"/", "/sub/", "/sub/.", "http://h", "/../outside.txt", "/a%2Fb",
+                             "/%zz", "a.txt", "/a\\b"}) {
+    EXPECT_FALSE(r.cache_key(t, out)) << t;
+  }
+  // A name that does not exist still has a key (the cache simply has no entry for it).
+  EXPECT_TRUE(r.cache_key("/missing", out));
+}
+
 TEST_F(HttpPath, DirectoryWithoutSlashRedirects) {
   auto r = get("/sub?q=1");
   EXPECT_EQ(r.status, 301);
