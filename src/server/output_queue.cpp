@@ -1,19 +1,69 @@
 // SPDX-License-Identifier: MIT
 #include "server/output_queue.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace ns::server {
 
 namespace {
-// Buffers larger than this are released when the connection goes idle; smaller ones are kept
-// so the next response on a keep-alive connection does not allocate.
+
+// Buffers up to this size stay with an idle connection (the next small response needs no
+// allocation); larger ones go to the pool when it goes idle.
 constexpr std::size_t keep_capacity = 32 * 1024;
+// Per-thread pool bound: a handful of bulk transfers' worth. Each server loop is one thread,
+// so the pool needs no lock; it is freed when the thread ends.
+constexpr std::size_t pool_max_bytes = 4 * 1024 * 1024;
+constexpr std::size_t pool_max_buffers = 64;
+
+struct buffer_pool {
+  std::vector<queue_buffer> free;
+  std::size_t bytes = 0;
+
+  // A buffer of at least @p n bytes: the largest pooled one, else a new one. Largest: a queue
+  // that grows once usually grows to a bulk transfer's size, so it should move (copy) once.
+  queue_buffer take(std::size_t n) {
+    auto best = free.end();
+    for (auto it = free.begin(); it != free.end(); ++it) {
+      if (best == free.end() || it->capacity > best->capacity) best = it;
+    }
+    if (best == free.end() || best->capacity < n) {
+      return {std::make_unique_for_overwrite<std::byte[]>(n), n};
+    }
+    queue_buffer b = std::move(*best);
+    *best = std::move(free.back());
+    free.pop_back();
+    bytes -= b.capacity;
+    return b;
+  }
+
+  void give(queue_buffer&& b) noexcept {
+    if (b.data && free.size() < pool_max_buffers && bytes + b.capacity <= pool_max_bytes) {
+      bytes += b.capacity;
+      free.push_back(std::move(b));
+    }
+    b = {};
+  }
+};
+
+buffer_pool& pool() noexcept {
+  thread_local buffer_pool p;
+  return p;
+}
+
 }  // namespace
 
 std::span<std::byte> output_queue::prepare(std::size_t n) {
-  filling_.resize(filling_used_ + n);
-  return {filling_.data() + filling_used_, n};
+  const std::size_t need = filling_used_ + n;
+  if (need > filling_.capacity) {
+    // Geometric growth (amortised O(1) per byte); the bytes already written move once.
+    queue_buffer bigger = pool().take(std::max(need, 2 * filling_.capacity));
+    if (filling_used_ != 0) std::memcpy(bigger.data.get(), filling_.data.get(), filling_used_);
+    pool().give(std::move(filling_));
+    filling_ = std::move(bigger);
+  }
+  return {filling_.data.get() + filling_used_, n};
 }
 
 void output_queue::append(std::span<const std::byte> bytes) {
@@ -29,15 +79,14 @@ void output_queue::mark(write_kind kind) {
 }
 
 std::span<const std::byte> output_queue::next() {
-  if (sent_off_ >= sending_.size()) {
-    sending_.clear();
+  if (sent_off_ >= sending_size_) {
+    std::swap(sending_, filling_);
+    sending_size_ = filling_used_;
     sent_off_ = 0;
-    filling_.resize(filling_used_);
-    sending_.swap(filling_);
     filling_used_ = 0;
-    filling_.clear();
   }
-  return {sending_.data() + sent_off_, sending_.size() - sent_off_};
+  if (sending_size_ == 0) return {};
+  return {sending_.data.get() + sent_off_, sending_size_ - sent_off_};
 }
 
 void output_queue::compact_marks() noexcept {
@@ -49,12 +98,15 @@ void output_queue::compact_marks() noexcept {
 
 void output_queue::trim() noexcept {
   if (!empty()) return;
-  if (sending_.capacity() > keep_capacity) std::vector<std::byte>().swap(sending_);
-  if (filling_.capacity() > keep_capacity) std::vector<std::byte>().swap(filling_);
-  sending_.clear();
-  filling_.clear();
+  if (sending_.capacity > keep_capacity) pool().give(std::move(sending_));
+  if (filling_.capacity > keep_capacity) pool().give(std::move(filling_));
+  sending_size_ = 0;
   sent_off_ = 0;
   filling_used_ = 0;
+}
+
+std::size_t output_queue::pooled_bytes() noexcept {
+  return pool().bytes;
 }
 
 }  // namespace ns::server

@@ -147,15 +147,10 @@ bool network_server::impl::queue_out(client_num_t c, conn& k, std::span<const st
     queue_plain(k, bytes);
     return true;
   }
-  // One TLS record (16 KiB, RFC 8446 §5.1) per write: the session's ciphertext buffer then
-  // stays one record long instead of growing to a whole read chunk and being freed each time.
-  constexpr std::size_t record = 16 * 1024;
-  while (!bytes.empty()) {
-    const std::size_t n = std::min(bytes.size(), record);
-    if (!queue_encrypted(c, k, bytes.first(n))) return false;
-    bytes = bytes.subspan(n);
-  }
-  return true;
+  // One SSL_write for the whole piece: its records go straight into the output queue, and
+  // OpenSSL allocates (and, with SSL_MODE_RELEASE_BUFFERS, frees) its record buffer once per
+  // call rather than once per 16 KiB record.
+  return queue_encrypted(c, k, bytes);
 }
 
 int network_server::impl::http_send_file(client_num_t c, const http_request& req,

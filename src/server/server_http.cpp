@@ -213,7 +213,14 @@ void network_server::impl::queue_plain(conn& k, std::span<const std::byte> bytes
 
 bool network_server::impl::queue_encrypted(client_num_t, conn& k, std::span<const std::byte> plaintext) {
   note_output(k, plaintext);
-  const tls::write_result w = k.tls->write(plaintext);
+  // OpenSSL's records go straight into the output queue (no copy through the session).
+  struct queue_sink final : tls::ciphertext_sink {
+    server::output_queue& q;
+    explicit queue_sink(server::output_queue& out) : q(out) {}
+    std::span<std::byte> prepare(std::size_t n) override { return q.prepare(n); }
+    void commit(std::size_t n) override { q.commit(n); }
+  } sink(k.out);
+  const tls::write_result w = k.tls->write(plaintext, sink);
   drain_tls_output(k);
   return w.st == tls::status::ok;
 }

@@ -71,6 +71,19 @@ struct client_params {
   saved_session resume;           ///< session to resume (from `saved()` of an earlier session)
 };
 
+/// A caller's buffer that `session::write` can put ciphertext into directly (saving the copy
+/// out of the session's own buffer, and that buffer).
+class ciphertext_sink {
+ public:
+  /// Room for @p n more bytes at the end of the buffer.
+  virtual std::span<std::byte> prepare(std::size_t n) = 0;
+  /// @p n bytes of the room were written.
+  virtual void commit(std::size_t n) = 0;
+
+ protected:
+  ~ciphertext_sink() = default;
+};
+
 /// One TLS connection (server or client role) over in-memory buffers.
 /// Movable, not copyable. Not thread-safe: one thread drives a session at a time.
 /// Every `std::span`/`std::string_view` returned is valid until the next non-const call.
@@ -111,6 +124,10 @@ class session {
   /// handshake completes it writes nothing and returns `want_more` (the server only writes
   /// after it read a request, so it never hits this; no plaintext is buffered here).
   write_result write(std::span<const std::byte> plaintext);
+  /// `write`, with the ciphertext this call produces appended to @p sink instead of being kept
+  /// in the session — when no ciphertext is pending (else it queues behind that, as `write`
+  /// does, and the caller drains as usual).
+  write_result write(std::span<const std::byte> plaintext, ciphertext_sink& sink);
 
   /// Queues close_notify (RFC 8446 §6.1); drain ciphertext afterwards. Idempotent.
   void shutdown();

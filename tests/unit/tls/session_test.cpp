@@ -64,6 +64,49 @@ TEST(TlsSession, LargeWriteSplitsIntoRecords) {
   EXPECT_EQ(p.client_received, big);
 }
 
+namespace {
+struct string_sink final : ciphertext_sink {
+  std::string buf;
+  std::size_t used = 0;
+  std::span<std::byte> prepare(std::size_t n) override {
+    buf.resize(used + n);
+    return {reinterpret_cast<std::byte*>(buf.data()) + used, n};
+  }
+  void commit(std::size_t n) override {
+    used += n;
+    buf.resize(used);
+  }
+};
+}  // namespace
+
+// write(plaintext, sink) puts the records into the caller's buffer, not the session's; with
+// ciphertext already pending it queues behind it instead, so records never change order.
+TEST(TlsSession, WriteIntoSinkAndKeepOrder) {
+  session server(server_ctx());
+  session client(client_ctx(), localhost());
+  mem_pipe p{client, server};
+  ASSERT_TRUE(p.pump());
+  std::string big(40000, 'x');
+  for (std::size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>('a' + i % 26);
+  string_sink sink;
+  const write_result w = server.write(bytes(big), sink);
+  EXPECT_EQ(w.st, status::ok);
+  EXPECT_EQ(w.bytes, big.size());
+  EXPECT_EQ(server.pending_ciphertext(), 0u);
+  EXPECT_GT(sink.buf.size(), big.size());
+  client.feed(bytes(sink.buf));
+  read_all(client, p.client_received);
+  EXPECT_EQ(p.client_received, big);
+
+  p.client_received.clear();
+  ASSERT_EQ(server.write(bytes("first")).st, status::ok);  // pending in the session
+  string_sink later;
+  ASSERT_EQ(server.write(bytes("second"), later).st, status::ok);
+  EXPECT_TRUE(later.buf.empty());
+  p.pump();
+  EXPECT_EQ(p.client_received, "firstsecond");
+}
+
 TEST(TlsSession, RefusesTls11) {
   session server(server_ctx());
   client_options o;
