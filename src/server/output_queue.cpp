@@ -12,10 +12,12 @@ namespace {
 // Buffers up to this size stay with an idle connection (the next small response needs no
 // allocation); larger ones go to the pool when it goes idle.
 constexpr std::size_t keep_capacity = 32 * 1024;
-// Per-thread pool bound: a handful of bulk transfers' worth. Each server loop is one thread,
-// so the pool needs no lock; it is freed when the thread ends.
-constexpr std::size_t pool_max_bytes = 4 * 1024 * 1024;
-constexpr std::size_t pool_max_buffers = 64;
+// Per-thread pool bound. Each server loop is one thread, so the pool needs no lock; it is freed
+// when the thread ends. It has to hold the buffers of the connections that are between two
+// bulk responses at the same moment (100 keep-alive 64 KiB downloaders: dozens), or they are
+// freed and the next response page-faults fresh memory in again.
+constexpr std::size_t pool_max_bytes = 16 * 1024 * 1024;
+constexpr std::size_t pool_max_buffers = 128;
 
 struct buffer_pool {
   std::vector<queue_buffer> free;
@@ -38,8 +40,10 @@ struct buffer_pool {
     return b;
   }
 
+  // Only large buffers are pooled: small ones are cheap to allocate and would crowd them out.
   void give(queue_buffer&& b) noexcept {
-    if (b.data && free.size() < pool_max_buffers && bytes + b.capacity <= pool_max_bytes) {
+    if (b.data && b.capacity > keep_capacity && free.size() < pool_max_buffers &&
+        bytes + b.capacity <= pool_max_bytes) {
       bytes += b.capacity;
       free.push_back(std::move(b));
     }
