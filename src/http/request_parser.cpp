@@ -114,6 +114,7 @@ struct request_parser::impl {
       return HPE_PAUSED;
     }
     // Buffered: bounded by max_buffered_body, checked in headers_complete()/chunk_header().
+    if (s.body_.capacity() == 0) s.body_.reserve(s.limits_.max_buffered_body);
     s.body_.insert(s.body_.end(), at, at + n);
     return 0;
   }
@@ -156,12 +157,41 @@ struct request_parser::impl {
 
 request_parser::request_parser(const ns::http_limits& limits)
     : limits_(limits), impl_(std::make_unique<impl>()) {
-  // Reserve once: the limits bound every buffer, so steady state never allocates.
+  reset();
+}
+
+void request_parser::reserve_head() {
+  // The limits bound every buffer, so reserving them whole means steady state never allocates.
+  // Not in the constructor: most connections are idle most of the time and hold none of this.
   head_.reserve(limits_.max_request_line + limits_.max_header_bytes + 16);
-  body_.reserve(limits_.max_buffered_body);
   fields_.reserve(limits_.max_header_count);
   request_.headers.reserve(limits_.max_header_count);
-  reset();
+}
+
+bool request_parser::release_storage() noexcept {
+  switch (phase_) {
+    case phase::message_done:
+      begin_message();  // the answered request's views go with its storage
+      break;
+    case phase::head:
+      if (!head_.empty() || !fields_.empty()) return false;  // a request has begun
+      break;
+    case phase::upgraded:
+    case phase::failed: {
+      const phase keep = phase_;  // stays refused; only the views are dropped
+      begin_message();
+      phase_ = keep;
+      break;
+    }
+    case phase::body_buffered:
+    case phase::body_streaming:
+      return false;
+  }
+  std::vector<char>().swap(head_);
+  std::vector<char>().swap(body_);
+  std::vector<field_ref>().swap(fields_);
+  decltype(request_.headers)().swap(request_.headers);
+  return true;
 }
 
 request_parser::~request_parser() = default;
@@ -320,6 +350,11 @@ int request_parser::chunk_header(std::uint64_t size) {
   return 0;
 }
 
+std::size_t request_parser::reserved_bytes() const noexcept {
+  return head_.capacity() + body_.capacity() + fields_.capacity() * sizeof(field_ref) +
+         request_.headers.capacity() * sizeof(request_.headers[0]);
+}
+
 parse_result request_parser::fail(http::error e, std::size_t consumed) {
   if (error_ == http::error::none) error_ = e;
   phase_ = phase::failed;
@@ -376,6 +411,7 @@ parse_result request_parser::feed(std::span<const std::byte> data) {
     flush_buffered_ = false;
     return {0, parse_status::body_chunk, std::string_view(body_.data(), body_.size())};
   }
+  if (head_.capacity() == 0 && phase_ == phase::head) reserve_head();
   if (phase_ == phase::head && !head_scan_done_ && !scan_head(data)) {
     return fail(error_, 0);
   }

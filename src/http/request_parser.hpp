@@ -62,9 +62,11 @@ struct parse_result {
 /// HTTP/1.x request parser bound to one connection.
 ///
 /// All views in request() point into parser-owned storage (or static strings) and are valid
-/// until the next feed() or reset(). Storage is reserved once from the limits, so steady-state
-/// parsing does not allocate. Pipelined requests are returned one at a time: feed() stops right
-/// after a complete request and reports how much it consumed.
+/// until the next feed(), reset() or release_storage(). Storage is reserved from the limits when
+/// a connection first sends a request (bodies: their first byte), so steady-state parsing does
+/// not allocate, and release_storage() gives it back while the connection is idle. Pipelined
+/// requests are returned one at a time: feed() stops right after a complete request and reports
+/// how much it consumed.
 ///
 /// Methods: llhttp knows many (WebDAV, RTSP…); all of them parse. Use is_supported_method() to
 /// answer 501 for methods outside GET HEAD POST PUT DELETE OPTIONS PATCH (405 is the server's
@@ -86,6 +88,13 @@ class request_parser {
 
   /// Forget everything (also an error or an upgrade) and expect a new request.
   void reset();
+
+  /// Frees the parser's buffers when it holds no part of a request: between requests (the
+  /// last one answered), after an upgrade or an error. Returns false, freeing nothing, while a
+  /// request is partly received. request() is empty afterwards. The next feed() reserves again.
+  bool release_storage() noexcept;
+  /// Bytes of storage the parser holds (capacity of its buffers), for memory accounting.
+  [[nodiscard]] std::size_t reserved_bytes() const noexcept;
 
   /// The current request: complete after request_ready / upgrade, headers-only during streaming.
   [[nodiscard]] const ns::http_request& request() const noexcept { return request_; }
@@ -114,6 +123,7 @@ class request_parser {
   enum class phase { head, body_buffered, body_streaming, message_done, upgraded, failed };
 
   void begin_message();
+  void reserve_head();
   [[nodiscard]] bool scan_head(std::span<const std::byte> data);
   [[nodiscard]] parse_result fail(http::error e, std::size_t consumed);
   [[nodiscard]] bool append_head(span_ref& ref, const char* at, std::size_t n);
@@ -123,8 +133,8 @@ class request_parser {
   ns::http_limits limits_;
   std::unique_ptr<impl> impl_;
   ns::http_request request_;
-  std::vector<char> head_;  // method/target/fields, reserved once
-  std::vector<char> body_;  // buffered body, reserved once
+  std::vector<char> head_;  // method/target/fields, reserved by the first feed()
+  std::vector<char> body_;  // buffered body, reserved by its first byte
   std::vector<field_ref> fields_;
   span_ref target_;
   std::size_t line_bytes_ = 0;
