@@ -283,6 +283,21 @@ encoded_frame connection::encode_message(opcode op, std::span<const std::byte> p
   return f;
 }
 
+bool connection::release_idle_buffers() noexcept {
+  if (decoder_.in_message() || decoder_.remaining() != 0) return false;
+  msg_.release();
+  validated_ = 0;
+  if (out_.empty()) out_.release();
+  enc_.release();
+  const bool server = !opts_.client_role;
+  const bool peer_resets =
+      server ? opts_.deflate.client_no_context_takeover : opts_.deflate.server_no_context_takeover;
+  if (inflater_ && peer_resets) inflater_->release();
+  // Our compressor starts every message afresh anyway; it is created again on the next one.
+  if (deflater_ && deflater_->no_context_takeover()) deflater_.reset();
+  return true;
+}
+
 bool connection::accepts_shared_compression(const deflater& shared) const noexcept {
   return opts_.deflate.enabled && !opts_.client_role && opts_.deflate.server_no_context_takeover &&
          shared.no_context_takeover() &&

@@ -123,6 +123,12 @@ class connection {
   /// Queues a ping (payload cut to 125 bytes), e.g. on an idle timer.
   void make_ping(std::span<const std::byte> payload = {});
 
+  /// Frees what is kept for reuse between messages: the last message's buffer, sent protocol
+  /// output, the encoding buffer, and zlib state that no context takeover lets go. Returns
+  /// false, freeing nothing, while a message is partly received. Views from earlier feed() and
+  /// encode_message() calls end. Call when the connection goes idle, not after every message.
+  bool release_idle_buffers() noexcept;
+
   [[nodiscard]] connection_state state() const noexcept { return state_; }
   [[nodiscard]] bool close_sent() const noexcept { return close_sent_; }
   [[nodiscard]] bool close_received() const noexcept { return close_received_; }

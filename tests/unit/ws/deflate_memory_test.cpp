@@ -3,36 +3,16 @@
 // mode (RFC 7692 §7.1.1 context takeover vs. no context takeover + shared compressor).
 #include <gtest/gtest.h>
 
-#include <malloc.h>
-
 #include <cstdio>
 
+#include "support/heap.hpp"
 #include "ws/deflate.hpp"
 #include "ws_test_util.hpp"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define NS_WS_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NS_WS_ASAN 1
-#endif
-#endif
-#ifdef NS_WS_ASAN
-// Declared here: gcc does not ship <sanitizer/allocator_interface.h>.
-extern "C" std::size_t __sanitizer_get_current_allocated_bytes();
-#endif
 
 namespace ns::ws {
 namespace {
 
-// ASan replaces malloc, so glibc's mallinfo2 would not see our allocations there.
-std::size_t heap_in_use() {
-#ifdef NS_WS_ASAN
-  return __sanitizer_get_current_allocated_bytes();
-#else
-  return mallinfo2().uordblks;
-#endif
-}
+using ns::test::heap_in_use;
 
 constexpr int instances = 1000;
 
