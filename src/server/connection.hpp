@@ -61,6 +61,8 @@ struct connection {
   bool resume_listed = false;       ///< queued to resume parsing buffered input
   bool eof = false;                 ///< the peer will send nothing more
   bool got_bytes = false;           ///< anything received yet (first bytes are sniffed)
+  bool idle_listed = false;         ///< on the list of connections to trim (server_idle.cpp)
+  std::uint64_t idle_since_ms = 0;  ///< when it last went idle (loop clock)
 
   // Responses and bodies beyond one http_write (server_file.cpp, server_body.cpp).
   std::unique_ptr<file_transfer> file;  ///< http_send_file state, allocated on first use

@@ -109,6 +109,15 @@ void output_queue::trim() noexcept {
   filling_used_ = 0;
 }
 
+void output_queue::release() noexcept {
+  if (!empty() || marks_head_ != marks_.size()) return;
+  trim();
+  sending_ = {};
+  filling_ = {};
+  std::vector<write_mark>().swap(marks_);
+  marks_head_ = 0;
+}
+
 std::size_t output_queue::pooled_bytes() noexcept {
   return pool().bytes;
 }

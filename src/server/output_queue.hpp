@@ -87,6 +87,9 @@ class output_queue {
   /// When nothing is queued (the connection goes idle): large buffers go back to the thread's
   /// pool (or are freed when it is full); small ones stay for the next response.
   void trim() noexcept;
+  /// When nothing is queued and no callback is owed (the connection has stayed idle for a
+  /// while: server_idle.cpp): trim(), and the small buffers are freed too.
+  void release() noexcept;
 
   /// Bytes the calling thread's pool holds (for tests).
   [[nodiscard]] static std::size_t pooled_bytes() noexcept;

@@ -154,6 +154,12 @@ class network_server::impl {
   void ws_after_send(client_num_t c, conn& k);
   void ws_going_away(client_num_t c, conn& k);
 
+  // ---- memory of idle connections (server_idle.cpp)
+  void note_idle(client_num_t c, conn& k);
+  void release_idle();
+  std::vector<client_num_t> to_trim_;  // went idle; buffers are freed if they stay idle
+  std::uint64_t next_trim_ms_ = 0;
+
   // ---- counters and the response log hook (server_stats.cpp)
  public:
   [[nodiscard]] server_stats stats() const noexcept;

@@ -360,7 +360,7 @@ void network_server::impl::on_send(client_num_t c, conn& k, const io_uring_cqe& 
   }
   if (k.out.empty()) {
     if (!(k.file && k.file->active)) k.out.trim();
-    if (k.tls && k.phase == server::conn_phase::idle) k.tls->release_buffers();
+    if (k.phase == server::conn_phase::idle) note_idle(c, k);  // frees its buffers if it stays
     if (k.close_after_flush) {
       close_hard(c, k);
       return;
@@ -410,6 +410,7 @@ void network_server::impl::tick() {
     tls_->internal().holder.get()->rotate_ticket_keys(std::chrono::steady_clock::now());
   }
   timers_.advance(now_ms_, [this](std::uint32_t slot) { on_timer(slot); });
+  release_idle();
   if (!to_finalize_.empty()) finalize_closed();
   if (const std::size_t freed = trimmer_.maybe_trim(now_ms_); freed > 0) {
     NS_LOG(log_level::debug, "gave up to ", freed >> 20, " MiB of free heap back to the kernel");

@@ -205,6 +205,7 @@ void network_server::impl::ws_on_plaintext(client_num_t c, conn& k,
     }
     if (in.empty() || (r.consumed == 0 && ev.type == ws::event_type::none)) break;
   }
+  if (k.out.empty() && !k.closing && !k.close_after_flush) note_idle(c, k);  // nothing to answer
 }
 
 bool network_server::impl::ws_queue(client_num_t c, conn& k, std::span<const std::byte> bytes) {
@@ -272,8 +273,8 @@ void network_server::impl::ws_on_timer(client_num_t c, conn& k) {
 
 void network_server::impl::ws_after_send(client_num_t c, conn& k) {
   server::ws_state& w = *k.ws;
-  // Everything sent: an idle WebSocket holds no TLS buffers (most connections are idle).
-  if (k.tls && k.out.empty()) k.tls->release_buffers();
+  // Everything sent: if no message follows soon, its buffers are freed (most connections idle).
+  if (k.out.empty()) note_idle(c, k);
   if (!w.drain_wanted || k.out.queued() > config_.websocket.drain_threshold) return;
   w.drain_wanted = false;
   if (w.proto.state() == ws::connection_state::open && !k.close_after_flush) {
