@@ -124,6 +124,9 @@ struct server_config {
 
   std::chrono::milliseconds handshake_timeout{10'000};
   std::chrono::milliseconds header_timeout{10'000};
+  /// A keep-alive connection with no request for this long is closed. It also bounds how long
+  /// output may wait on a peer that takes no bytes (a response, or WebSocket messages): the
+  /// connection is closed when nothing was sent for this long while something waited.
   std::chrono::milliseconds idle_timeout{60'000};
   std::chrono::milliseconds shutdown_deadline{5'000};
 

@@ -152,6 +152,8 @@ class network_server::impl {
   [[nodiscard]] std::chrono::milliseconds ws_phase_limit(const conn& k) const noexcept;
   void ws_on_timer(client_num_t c, conn& k);
   void ws_after_send(client_num_t c, conn& k);
+  void ws_watch_send(client_num_t c, conn& k);
+  void ws_arm_timer(std::uint32_t slot, conn& k);
   void ws_going_away(client_num_t c, conn& k);
 
   // ---- memory of idle connections (server_idle.cpp)

@@ -319,6 +319,10 @@ void network_server::impl::flush(client_num_t c, conn& k) {
   // A response being sent waits on the peer: bound that wait (see progress_timer).
   if (k.phase == server::conn_phase::responding && !timers_.armed(static_cast<std::uint32_t>(c))) {
     progress_timer(c, k);
+  } else if (k.ws && !k.ws->send_watched &&
+             (k.phase == server::conn_phase::websocket ||
+              k.phase == server::conn_phase::ws_closing)) {
+    ws_watch_send(c, k);
   }
 }
 
@@ -382,7 +386,14 @@ void network_server::impl::set_phase(std::uint32_t slot, conn& k, server::conn_p
       progress_timer(conns_.handle_of(slot), k);
       return;
     case server::conn_phase::websocket:
-    case server::conn_phase::ws_closing: limit = ws_phase_limit(k); break;
+    case server::conn_phase::ws_closing:
+      if (k.ws) {
+        k.ws->phase_deadline_ms = now_ms_ + static_cast<std::uint64_t>(ws_phase_limit(k).count());
+        ws_arm_timer(slot, k);
+        return;
+      }
+      limit = ws_phase_limit(k);
+      break;
   }
   timers_.schedule(slot, now_ms_ + static_cast<std::uint64_t>(limit.count()));
 }

@@ -247,9 +247,39 @@ std::chrono::milliseconds network_server::impl::ws_phase_limit(const conn& k) co
   return w.idle_timeout;
 }
 
+void network_server::impl::ws_watch_send(client_num_t c, conn& k) {
+  server::ws_state& w = *k.ws;
+  w.send_watched = true;
+  w.send_progress_ms = now_ms_;
+  ws_arm_timer(static_cast<std::uint32_t>(c), k);
+}
+
+void network_server::impl::ws_arm_timer(std::uint32_t slot, conn& k) {
+  const server::ws_state& w = *k.ws;
+  std::uint64_t due = w.phase_deadline_ms;
+  if (w.send_watched) {
+    due = std::min(due,
+                   w.send_progress_ms + static_cast<std::uint64_t>(config_.idle_timeout.count()));
+  }
+  timers_.schedule(slot, due);
+}
+
 void network_server::impl::ws_on_timer(client_num_t c, conn& k) {
   const auto slot = static_cast<std::uint32_t>(c);
   server::ws_state& w = *k.ws;
+  if (w.send_watched &&
+      now_ms_ >= w.send_progress_ms + static_cast<std::uint64_t>(config_.idle_timeout.count())) {
+    // Slow-read: the peer took nothing for idle_timeout while we had data for it. A close frame
+    // would wait behind that data, so the transport goes at once (close code 1006 for the app).
+    NS_LOG(log_level::debug, io::peer_name(k.fd), ": WebSocket peer stopped reading; closing");
+    ++stats_.errors.timeouts;
+    close_hard(c, k);
+    return;
+  }
+  if (now_ms_ < w.phase_deadline_ms) {  // woken for the send watch, and the peer is reading
+    ws_arm_timer(slot, k);
+    return;
+  }
   if (k.phase == server::conn_phase::ws_closing) {
     // §7.1.1: the peer did not answer our close in time; close the transport anyway.
     NS_LOG(log_level::debug, io::peer_name(k.fd), ": WebSocket close timeout; closing");
@@ -273,6 +303,8 @@ void network_server::impl::ws_on_timer(client_num_t c, conn& k) {
 
 void network_server::impl::ws_after_send(client_num_t c, conn& k) {
   server::ws_state& w = *k.ws;
+  w.send_progress_ms = now_ms_;  // only called after the peer took bytes
+  if (k.out.empty() && !k.send_in_flight) w.send_watched = false;
   // Everything sent: if no message follows soon, its buffers are freed (most connections idle).
   if (k.out.empty()) note_idle(c, k);
   if (!w.drain_wanted || k.out.queued() > config_.websocket.drain_threshold) return;

@@ -26,6 +26,12 @@ struct ws_state {
   std::uint16_t close_code = 1006;  ///< reported by websocket_close_callback (RFC 6455 §7.1.5)
   bool ping_outstanding = false;    ///< our idle ping is unanswered (nothing received since)
   bool drain_wanted = false;        ///< websocket_drain_callback owed once the queue drains
+  /// Output is waiting on the peer: it must take bytes at least every server idle_timeout
+  /// (a peer that stopped reading would otherwise hold its queue until the ping and idle
+  /// timeouts, 95 s by default, and a close frame would only queue behind the data).
+  bool send_watched = false;
+  std::uint64_t send_progress_ms = 0;   ///< when the peer last took bytes (or output began)
+  std::uint64_t phase_deadline_ms = 0;  ///< the ping / idle / close deadline of the phase
 };
 
 /// Per-loop WebSocket resources, created at the first upgrade.

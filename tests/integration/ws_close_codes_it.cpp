@@ -3,6 +3,9 @@
 // §5.5, §7.4, §8.1) or our limits, over a real TLS connection; then the server closes the
 // transport, the application hears failed_req once and websocket_close_callback with that code.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+
+#include <chrono>
 
 #include "integration/ws_support.hpp"
 
@@ -140,6 +143,30 @@ TEST(WsCloseCodes, WebsocketCloseRejectsCodesNotAllowedOnTheWire) {
   EXPECT_EQ(app.rc_long, -EINVAL);
   EXPECT_EQ(app.rc_http, 0);
   EXPECT_EQ(app.rc_again, -EPIPE);
+}
+
+// Found by the stress suite (stalled scenario at full scale): a WebSocket peer that sends
+// messages and never reads their echoes held its connection and queue until the ping and idle
+// timeouts (95 s by default). Output that waits on a peer taking no bytes is bounded by
+// server_config::idle_timeout, as for HTTP responses.
+TEST(WsStalledReader, PeerThatStopsReadingIsCutOffAfterTheIdleTimeout) {
+  ws_server s([](server_config& cfg) { cfg.idle_timeout = std::chrono::milliseconds(1000); });
+  ws_client c;
+  ASSERT_TRUE(c.connect(s.port())) << c.error();
+  ASSERT_EQ(c.status(), 101);
+  const int small = 4096;
+  setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  const std::string payload = make_payload(256 * 1024, false);
+  for (int i = 0; i < 24; ++i) ASSERT_TRUE(c.send(ws::opcode::binary, payload));  // 6 MiB echoed
+  const auto sent = std::chrono::steady_clock::now();
+  // The echoes wait on us; we read nothing. The WebSocket idle timeout (60 s) and the ping
+  // (30 s) are far away: only the send-progress bound can close it this soon.
+  ASSERT_TRUE(
+      s.app().wait([](ws_record& r) { return r.ws_close_calls == 1; }, std::chrono::seconds(8)));
+  const auto waited = std::chrono::steady_clock::now() - sent;
+  EXPECT_GE(waited, std::chrono::milliseconds(900));
+  std::lock_guard l(s.app().rec.m);
+  EXPECT_EQ(s.app().rec.ws_closed.begin()->second, 1006);  // no close frame: transport cut
 }
 
 }  // namespace

@@ -138,6 +138,7 @@ class ws_client {
   /// True if the server closed the TCP connection (EOF) within the timeout.
   bool wait_eof();
   [[nodiscard]] bool deflate_agreed() const { return deflate_; }
+  [[nodiscard]] int fd() const { return tls_.fd(); }
   ws::connection& proto() { return *proto_; }
 
  private:
