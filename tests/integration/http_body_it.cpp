@@ -381,10 +381,14 @@ TEST_F(HttpBodyCacheWindow, RemovedFileIsNotFoundAfterTheWindow) {
 }
 
 TEST_F(HttpBody, SendFileReportsFailureOnceWhenTheClientLeaves) {
+  // Larger than the server's largest possible send buffer (tcp_wmem max, 4 MiB here) plus what
+  // a client that read one record can have taken: the transfer cannot complete before the
+  // client leaves, however slowly the test runs (big.bin's 2 MiB once fit and passed as sent).
+  dir_.write("www/huge.bin", pattern(24 * 1024 * 1024, 5));
   {
     tls_client c;
     ASSERT_TRUE(c.connect(port_));
-    ASSERT_TRUE(c.write("GET /file/big.bin HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(c.write("GET /file/huge.bin HTTP/1.1\r\nHost: x\r\n\r\n"));
     char buf[100];
     ASSERT_GT(SSL_read(c.ssl(), buf, sizeof(buf)), 0);  // the response has started
     ::shutdown(c.fd(), SHUT_RDWR);                      // then the client is gone
