@@ -22,10 +22,12 @@ constexpr std::size_t pool_max_buffers = 128;
 struct buffer_pool {
   std::vector<queue_buffer> free;
   std::size_t bytes = 0;
+  bool touched = false;  // a buffer was taken or given since the last release_unused_pool()
 
   // A buffer of at least @p n bytes: the largest pooled one, else a new one. Largest: a queue
   // that grows once usually grows to a bulk transfer's size, so it should move (copy) once.
   queue_buffer take(std::size_t n) {
+    touched = true;
     auto best = free.end();
     for (auto it = free.begin(); it != free.end(); ++it) {
       if (best == free.end() || it->capacity > best->capacity) best = it;
@@ -44,6 +46,7 @@ struct buffer_pool {
   void give(queue_buffer&& b) noexcept {
     if (b.data && b.capacity > keep_capacity && free.size() < pool_max_buffers &&
         bytes + b.capacity <= pool_max_bytes) {
+      touched = true;
       bytes += b.capacity;
       free.push_back(std::move(b));
     }
@@ -116,6 +119,17 @@ void output_queue::release() noexcept {
   filling_ = {};
   std::vector<write_mark>().swap(marks_);
   marks_head_ = 0;
+}
+
+std::size_t output_queue::release_unused_pool() noexcept {
+  buffer_pool& p = pool();
+  const std::size_t freed = p.touched ? 0 : p.bytes;
+  if (!p.touched) {
+    std::vector<queue_buffer>().swap(p.free);
+    p.bytes = 0;
+  }
+  p.touched = false;
+  return freed;
 }
 
 std::size_t output_queue::pooled_bytes() noexcept {

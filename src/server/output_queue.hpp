@@ -91,6 +91,10 @@ class output_queue {
   /// while: server_idle.cpp): trim(), and the small buffers are freed too.
   void release() noexcept;
 
+  /// Frees the calling thread's pooled buffers if none was taken or given since the previous
+  /// call (a loop calls it every few seconds: after a burst of bulk responses the pool would
+  /// otherwise stay in use, beyond the reach of the memory trimmer). Returns the bytes freed.
+  static std::size_t release_unused_pool() noexcept;
   /// Bytes the calling thread's pool holds (for tests).
   [[nodiscard]] static std::size_t pooled_bytes() noexcept;
 

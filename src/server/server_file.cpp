@@ -110,12 +110,42 @@ read_buffer file_service::take_buffer() {
     pool_.pop_back();
     return b;
   }
-  return std::make_unique<std::byte[]>(cfg_.read_chunk_bytes);
+  return {std::make_unique<std::byte[]>(cfg_.read_chunk_bytes), cfg_.read_chunk_bytes};
+}
+
+read_buffer file_service::take_large_buffer() {
+  const std::size_t size = cfg_.large_read_chunk_bytes;
+  if (size <= cfg_.read_chunk_bytes || (large_out_ + 1) * size > cfg_.large_read_budget_bytes) {
+    return {};
+  }
+  ++large_out_;
+  large_taken_ = true;
+  if (!large_pool_.empty()) {
+    read_buffer b = std::move(large_pool_.back());
+    large_pool_.pop_back();
+    return b;
+  }
+  // No value-initialisation: the bytes are always read into before they are used.
+  return {std::unique_ptr<std::byte[]>(new std::byte[size]), size};
 }
 
 void file_service::give_back(read_buffer b) noexcept {
   if (!b) return;
-  if (pool_.size() < kept_buffers) pool_.push_back(std::move(b));
+  if (b.size == cfg_.read_chunk_bytes) {
+    if (pool_.size() < kept_buffers) pool_.push_back(std::move(b));
+    return;
+  }
+  --large_out_;
+  // Kept up to the budget: transfers of fast readers follow each other (a client downloading
+  // one large file after another), and a fresh buffer of this size costs page faults.
+  large_pool_.push_back(std::move(b));
+}
+
+std::size_t file_service::release_unused_large_pool() noexcept {
+  const std::size_t freed = large_taken_ ? 0 : large_pool_.size() * cfg_.large_read_chunk_bytes;
+  if (!large_taken_) std::vector<read_buffer>().swap(large_pool_);
+  large_taken_ = false;
+  return freed;
 }
 
 }  // namespace server
@@ -306,8 +336,18 @@ void network_server::impl::file_pump(client_num_t c, conn& k) {
       emit(std::string_view(t.entry->body).substr(s.off + t.seg_done, n));
     } else {
       flush_stage(c, k);
-      if (!t.buf) t.buf = files_->take_buffer();
-      file_submit_read(c, k, t.buf.get(), std::min<std::uint64_t>(left, chunk), s.off + t.seg_done);
+      if (!t.buf) {
+        t.buf = files_->take_buffer();
+      } else if (t.buf.size == chunk && k.out.queued() == 0) {
+        // The client took every byte before the next read was due: it keeps up, so read in
+        // large pieces (when the loop's budget allows).
+        if (server::read_buffer large = files_->take_large_buffer()) {
+          files_->give_back(std::move(t.buf));
+          t.buf = std::move(large);
+        }
+      }
+      file_submit_read(c, k, t.buf.get(), std::min<std::uint64_t>(left, t.buf.size),
+                       s.off + t.seg_done);
       break;
     }
     t.seg_done += n;

@@ -37,8 +37,13 @@ struct file_segment {
   std::uint64_t len = 0;
 };
 
-/// A pooled read buffer (read_chunk_bytes).
-using read_buffer = std::unique_ptr<std::byte[]>;
+/// A pooled read buffer: read_chunk_bytes, or large_read_chunk_bytes for a fast reader.
+struct read_buffer {
+  std::unique_ptr<std::byte[]> bytes;
+  std::size_t size = 0;
+  explicit operator bool() const noexcept { return bytes != nullptr; }
+  [[nodiscard]] std::byte* get() const noexcept { return bytes.get(); }
+};
 
 /// The per-connection state of one http_send_file response. Allocated on a connection's first
 /// file response and reused (its strings and vector keep their capacity).
@@ -93,10 +98,18 @@ class file_service {
   /// A value that differs per response (multipart boundaries).
   [[nodiscard]] std::uint64_t next_seed() noexcept { return ++seed_ * 0x9e3779b97f4a7c15ull; }
 
-  /// A read buffer from the pool (allocated when the pool is empty).
+  /// A read buffer of read_chunk_bytes from the pool (allocated when the pool is empty).
   [[nodiscard]] read_buffer take_buffer();
-  /// Returns a buffer; at most a few are kept, the rest freed.
+  /// A buffer of large_read_chunk_bytes, or an empty one when large reads are off or the
+  /// loop's large_read_budget_bytes is used up.
+  [[nodiscard]] read_buffer take_large_buffer();
+  /// Returns a buffer of either size; at most a few are kept, the rest freed.
   void give_back(read_buffer b) noexcept;
+  /// Frees the pooled large buffers if none was taken since the previous call (see
+  /// output_queue::release_unused_pool); returns the bytes freed.
+  std::size_t release_unused_large_pool() noexcept;
+  /// Large buffers lent out now (for tests).
+  [[nodiscard]] std::size_t large_buffers_out() const noexcept { return large_out_; }
 
   /// Builds entries that are never cached (cache disabled, or a small file not yet read).
   [[nodiscard]] http::file_cache& builder() noexcept { return builder_; }
@@ -116,6 +129,9 @@ class file_service {
   http::http_date date_;
   std::uint64_t seed_ = 0;
   std::vector<read_buffer> pool_;
+  std::vector<read_buffer> large_pool_;
+  std::size_t large_out_ = 0;
+  bool large_taken_ = false;
 };
 
 }  // namespace ns::server

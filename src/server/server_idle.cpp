@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "server/log.hpp"
 #include "server/server_impl.hpp"
 
 namespace ns {
@@ -20,6 +21,9 @@ using conn = server::connection;
 
 constexpr std::uint64_t idle_release_delay_ms = 200;
 constexpr std::uint64_t release_period_ms = 100;
+// The loop's buffer pools (output queue, large file reads) are freed after a period in which
+// nothing took from them: a burst of bulk responses leaves no memory behind for good.
+constexpr std::uint64_t pool_release_period_ms = 5'000;
 
 // Nothing in flight that uses the connection's buffers: no partial request or message (the
 // phase tells; the protocol objects check their own input), no queued output, no owed response.
@@ -46,6 +50,14 @@ void network_server::impl::note_idle(client_num_t c, conn& k) {
   if (k.idle_listed) return;
   k.idle_listed = true;
   to_trim_.push_back(c);
+}
+
+void network_server::impl::release_idle_pools() {
+  if (now_ms_ < next_pool_release_ms_) return;
+  next_pool_release_ms_ = now_ms_ + pool_release_period_ms;
+  const std::size_t freed =
+      server::output_queue::release_unused_pool() + files_->release_unused_large_pool();
+  if (freed > 0) NS_LOG(log_level::debug, "freed ", freed >> 10, " KiB of unused buffer pools");
 }
 
 void network_server::impl::release_idle() {

@@ -14,9 +14,9 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <optional>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include <network_server/log.hpp>
@@ -159,6 +159,8 @@ class network_server::impl {
   // ---- memory of idle connections (server_idle.cpp)
   void note_idle(client_num_t c, conn& k);
   void release_idle();
+  void release_idle_pools();
+  std::uint64_t next_pool_release_ms_ = 0;
   std::vector<client_num_t> to_trim_;  // went idle; buffers are freed if they stay idle
   std::uint64_t next_trim_ms_ = 0;
 
@@ -208,8 +210,8 @@ class network_server::impl {
   std::mutex cross_mutex_;
   std::unordered_map<client_num_t, int> event_fds_;  // live application eventfds
   std::vector<std::function<void()>> posted_;
-  std::vector<std::function<void()>> running_;        // loop-thread copy being run
-  bool stopping_posts_ = false;                       // guarded by cross_mutex_
+  std::vector<std::function<void()>> running_;  // loop-thread copy being run
+  bool stopping_posts_ = false;                 // guarded by cross_mutex_
 };
 
 }  // namespace ns

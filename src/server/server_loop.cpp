@@ -185,7 +185,8 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
     if (cqe.res == -EMFILE || cqe.res == -ENFILE || cqe.res == -ENOBUFS || cqe.res == -ENOMEM) {
       // Out of descriptors: pause accepting until a connection closes (or the next tick);
       // the kernel keeps new connections in the backlog meanwhile, nothing spins.
-      if (!accept_paused_) NS_LOG(log_level::warn, "accept: ", std::strerror(-cqe.res), "; pausing accept");
+      if (!accept_paused_)
+        NS_LOG(log_level::warn, "accept: ", std::strerror(-cqe.res), "; pausing accept");
       accept_paused_ = true;
     } else if (cqe.res != -ECANCELED && !stopping_) {
       NS_LOG(log_level::warn, "accept: ", std::strerror(-cqe.res));
@@ -226,9 +227,8 @@ void network_server::impl::arm_recv(client_num_t c, conn& k) {
   io_uring_prep_recv_multishot(sqe, k.fd, nullptr, 0, 0);
   sqe->flags |= IOSQE_BUFFER_SELECT;
   sqe->buf_group = recv_group;
-  io_uring_sqe_set_data64(
-      sqe, io::encode({io::op_kind::recv, static_cast<std::uint32_t>(c >> 32),
-                       static_cast<std::uint32_t>(c)}));
+  io_uring_sqe_set_data64(sqe, io::encode({io::op_kind::recv, static_cast<std::uint32_t>(c >> 32),
+                                           static_cast<std::uint32_t>(c)}));
   k.recv_armed = true;
   ++k.inflight;
 }
@@ -249,7 +249,8 @@ void network_server::impl::on_recv(client_num_t c, conn& k, const io_uring_cqe& 
         static constexpr char msg[] =
             "HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 43\r\n"
             "Connection: close\r\n\r\nThis port speaks HTTPS; use https:// URLs.\n";
-        NS_LOG(log_level::info, io::peer_name(k.fd), ": plaintext HTTP on the TLS port; answered 400");
+        NS_LOG(log_level::info, io::peer_name(k.fd),
+               ": plaintext HTTP on the TLS port; answered 400");
         k.got_bytes = true;
         buffers_->recycle(bid);
         queue_plain(k, std::as_bytes(std::span(msg, sizeof(msg) - 1)));
@@ -311,9 +312,8 @@ void network_server::impl::flush(client_num_t c, conn& k) {
   } else {
     io_uring_prep_send(sqe, k.fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
   }
-  io_uring_sqe_set_data64(
-      sqe, io::encode({io::op_kind::send, static_cast<std::uint32_t>(c >> 32),
-                       static_cast<std::uint32_t>(c)}));
+  io_uring_sqe_set_data64(sqe, io::encode({io::op_kind::send, static_cast<std::uint32_t>(c >> 32),
+                                           static_cast<std::uint32_t>(c)}));
   k.send_in_flight = true;
   ++k.inflight;
   // A response being sent waits on the peer: bound that wait (see progress_timer).
@@ -377,9 +377,15 @@ void network_server::impl::set_phase(std::uint32_t slot, conn& k, server::conn_p
   k.phase = p;
   std::chrono::milliseconds limit{0};
   switch (p) {
-    case server::conn_phase::handshake: limit = config_.handshake_timeout; break;
-    case server::conn_phase::idle: limit = config_.idle_timeout; break;
-    case server::conn_phase::reading: limit = config_.header_timeout; break;
+    case server::conn_phase::handshake:
+      limit = config_.handshake_timeout;
+      break;
+    case server::conn_phase::idle:
+      limit = config_.idle_timeout;
+      break;
+    case server::conn_phase::reading:
+      limit = config_.header_timeout;
+      break;
     case server::conn_phase::responding:
       // The application's turn has no deadline, but earlier responses still waiting on the
       // peer (pipelining) keep theirs.
@@ -422,6 +428,7 @@ void network_server::impl::tick() {
   }
   timers_.advance(now_ms_, [this](std::uint32_t slot) { on_timer(slot); });
   release_idle();
+  release_idle_pools();
   if (!to_finalize_.empty()) finalize_closed();
   if (const std::size_t freed = trimmer_.maybe_trim(now_ms_); freed > 0) {
     NS_LOG(log_level::debug, "gave up to ", freed >> 20, " MiB of free heap back to the kernel");

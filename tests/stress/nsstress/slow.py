@@ -22,7 +22,9 @@ from .probe import Probe, Result, count_errors, idle_latency
 SLOWLORIS_BOUND = 96 * 1024
 FILE_READER_BOUND = 512 * 1024
 WS_READER_BOUND = 8 * 1024 * 1024 + 256 * 1024
-FIXED_SLACK = 128 * 1024 * 1024  # file cache (64 MiB) + allocator/ASan overhead
+# file cache (64 MiB) + allocator/ASan overhead + per loop (2) the large read buffers of fast
+# readers (files.large_read_budget_bytes, 16 MiB) and as much ciphertext queued behind them
+FIXED_SLACK = (128 + 2 * 32) * 1024 * 1024
 GENERATOR_NICE = 10
 
 

@@ -157,7 +157,41 @@ TEST_F(ServerFile, BufferPoolReusesBuffers) {
   fs.give_back(std::move(a));
   read_buffer b = fs.take_buffer();
   EXPECT_EQ(b.get(), raw);
-  fs.give_back(nullptr);  // harmless
+  EXPECT_EQ(b.size, 4096u);
+  fs.give_back({});  // harmless
+}
+
+TEST_F(ServerFile, LargeBuffersStayWithinTheLoopsBudget) {
+  static_files_config cfg;
+  cfg.read_chunk_bytes = 4096;
+  cfg.large_read_chunk_bytes = 64 * 1024;
+  cfg.large_read_budget_bytes = 160 * 1024;  // room for two
+  file_service fs(cfg);
+  read_buffer a = fs.take_large_buffer();
+  read_buffer b = fs.take_large_buffer();
+  ASSERT_TRUE(a);
+  ASSERT_TRUE(b);
+  EXPECT_EQ(a.size, 64u * 1024);
+  EXPECT_FALSE(fs.take_large_buffer());  // a third would exceed the budget
+  EXPECT_EQ(fs.large_buffers_out(), 2u);
+  std::byte* raw = a.get();
+  fs.give_back(std::move(a));  // back to the large pool, not the small one
+  EXPECT_EQ(fs.large_buffers_out(), 1u);
+  EXPECT_EQ(fs.take_buffer().size, 4096u);
+  read_buffer c = fs.take_large_buffer();
+  EXPECT_EQ(c.get(), raw);
+  fs.give_back(std::move(b));
+  fs.give_back(std::move(c));
+  EXPECT_EQ(fs.large_buffers_out(), 0u);
+}
+
+TEST_F(ServerFile, LargeReadsAreOffWhenNotLargerThanTheChunk) {
+  static_files_config cfg;
+  cfg.read_chunk_bytes = 64 * 1024;
+  cfg.large_read_chunk_bytes = 64 * 1024;
+  EXPECT_FALSE(file_service(cfg).take_large_buffer());
+  cfg.large_read_chunk_bytes = 0;
+  EXPECT_FALSE(file_service(cfg).take_large_buffer());
 }
 
 TEST_F(ServerFile, SeedsDifferPerResponse) {
