@@ -17,4 +17,8 @@ int select_alpn(SSL* s, const unsigned char** out, unsigned char* outlen, const 
 int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx,
                   EVP_MAC_CTX* hctx, int enc);
 
+/// Key log callback (SSL_CTX_set_keylog_callback): keeps a server session's TLS 1.3
+/// application traffic secrets for its hand-over to `record_layer` (session.cpp).
+void keep_traffic_secret(const SSL* s, const char* line);
+
 }  // namespace ns::tls::detail

@@ -117,6 +117,7 @@ SSL_CTX* context::new_server_ctx() {
   SSL_CTX_set_num_tickets(c, 1);  // one TLS 1.3 ticket per handshake (we need no more)
   SSL_CTX_set_tlsext_ticket_key_evp_cb(c, detail::ticket_key_cb);
   SSL_CTX_set_alpn_select_cb(c, detail::select_alpn, nullptr);
+  SSL_CTX_set_keylog_callback(c, detail::keep_traffic_secret);
   SSL_CTX_set_app_data(c, this);
   return ctx.release();
 }

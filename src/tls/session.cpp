@@ -17,9 +17,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
+#include "tls/callbacks.hpp"
 #include "tls/openssl_ptr.hpp"
+#include "tls/record_layer.hpp"
 
 namespace ns::tls {
 
@@ -30,6 +33,12 @@ struct detail::session_buffers {
   std::vector<std::byte> out;
   std::size_t out_off = 0;
   ciphertext_sink* sink = nullptr;  // during write(plaintext, sink): records go there
+  // Handed-over sessions: plaintext of a record that did not fit the caller's buffer.
+  std::vector<std::byte> plain;
+  std::size_t plain_off = 0;
+  // TLS 1.3 application traffic secrets from the key log callback, until the hand-over.
+  traffic_secret client_secret;
+  traffic_secret server_secret;
 };
 
 namespace {
@@ -104,6 +113,66 @@ const BIO_METHOD* bio_method() {
   return m;
 }
 
+// Appends to a session's own ciphertext buffer (when the caller gave no sink, or records must
+// queue behind pending ones).
+class vector_sink final : public ciphertext_sink {
+ public:
+  explicit vector_sink(std::vector<std::byte>& v) : v_(v) {}
+  std::span<std::byte> prepare(std::size_t n) override {
+    from_ = v_.size();
+    v_.resize(from_ + n);
+    return {v_.data() + from_, n};
+  }
+  void commit(std::size_t n) override { v_.resize(from_ + n); }
+
+ private:
+  std::vector<std::byte>& v_;
+  std::size_t from_ = 0;
+};
+
+int secrets_index() {
+  static const int i = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return i;
+}
+
+int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// "LABEL <client random hex> <secret hex>" (NSS key log format) → secret bytes.
+bool parse_secret(std::string_view line, traffic_secret& out) noexcept {
+  const std::size_t sp = line.rfind(' ');
+  if (sp == std::string_view::npos) return false;
+  const std::string_view hex = line.substr(sp + 1);
+  if (hex.size() % 2 != 0 || hex.size() / 2 > out.bytes.size()) return false;
+  for (std::size_t i = 0; i < hex.size() / 2; ++i) {
+    const int hi = hex_value(hex[2 * i]);
+    const int lo = hex_value(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out.bytes[i] = static_cast<std::uint8_t>(hi * 16 + lo);
+  }
+  out.size = hex.size() / 2;
+  return true;
+}
+
+// Counts the whole records in @p bytes; nullopt unless it is a sequence of protected
+// (application_data) records exactly.
+std::optional<std::uint64_t> protected_records(std::span<const std::byte> bytes) noexcept {
+  std::uint64_t n = 0;
+  while (!bytes.empty()) {
+    if (bytes.size() < record_layer::header_size || bytes[0] != std::byte{23}) return std::nullopt;
+    const std::size_t len =
+        (std::to_integer<std::size_t>(bytes[3]) << 8) | std::to_integer<std::size_t>(bytes[4]);
+    if (bytes.size() < record_layer::header_size + len) return std::nullopt;
+    bytes = bytes.subspan(record_layer::header_size + len);
+    ++n;
+  }
+  return n;
+}
+
 // The per-thread error queue must be empty before an SSL_* call (SSL_get_error reads it).
 // It almost always is: peeking is a load, while ERR_clear_error walks all its slots, and it ran
 // on every read and write (about 2 % of the server's time on small requests).
@@ -112,6 +181,17 @@ void clear_stale_errors() noexcept {
 }
 
 }  // namespace
+
+void detail::keep_traffic_secret(const SSL* s, const char* line) {
+  auto* io = static_cast<detail::session_buffers*>(SSL_get_ex_data(s, secrets_index()));
+  if (io == nullptr) return;
+  const std::string_view l(line);
+  if (l.starts_with("CLIENT_TRAFFIC_SECRET_0 ")) {
+    parse_secret(l, io->client_secret);
+  } else if (l.starts_with("SERVER_TRAFFIC_SECRET_0 ")) {
+    parse_secret(l, io->server_secret);
+  }
+}
 
 void session::ssl_deleter::operator()(SSL* s) const noexcept {
   SSL_free(s);
@@ -181,6 +261,7 @@ void session::init(bool server) {
   BIO_set_data(w, io_.get());
   SSL_set_bio(ssl_.get(), r, w);  // the SSL owns both BIOs from here
   if (server) {
+    SSL_set_ex_data(ssl_.get(), secrets_index(), io_.get());
     SSL_set_accept_state(ssl_.get());
   } else {
     SSL_set_connect_state(ssl_.get());
@@ -240,17 +321,21 @@ status session::drive_handshake() {
 
 status session::handshake() {
   if (final_ != status::ok) return final_;
-  if (SSL_is_init_finished(ssl_.get())) return status::ok;
+  if (fast_ || SSL_is_init_finished(ssl_.get())) return status::ok;
   clear_stale_errors();
   return drive_handshake();
 }
 
 read_result session::read(std::span<std::byte> out) {
   if (final_ != status::ok) return {0, final_};
+  if (fast_) return fast_read(out);
   clear_stale_errors();
   if (!SSL_is_init_finished(ssl_.get())) {
+    const std::size_t written_from = io_->out.size();
     const status st = drive_handshake();
     if (st != status::ok) return {0, st};
+    try_handoff(written_from);
+    if (fast_) return fast_read(out);
   }
   std::size_t total = 0;
   while (total < out.size()) {
@@ -269,6 +354,124 @@ read_result session::read(std::span<std::byte> out) {
       fail(error::protocol, "tls: read failed");
     }
     break;
+  }
+  if (total > 0) return {total, status::ok};
+  return {0, final_ == status::ok ? status::want_more : final_};
+}
+
+void session::try_handoff(std::size_t written_from) {
+  detail::session_buffers& io = *io_;
+  const traffic_secret client = io.client_secret;
+  const traffic_secret server = io.server_secret;
+  OPENSSL_cleanse(io.client_secret.bytes.data(), io.client_secret.bytes.size());
+  OPENSSL_cleanse(io.server_secret.bytes.data(), io.server_secret.bytes.size());
+  io.client_secret.size = io.server_secret.size = 0;
+  SSL* s = ssl_.get();
+  if (!ctx_->is_server() || SSL_version(s) != TLS1_3_VERSION || SSL_has_pending(s) != 0) return;
+  const SSL_CIPHER* cipher = SSL_get_current_cipher(s);
+  const std::optional<suite> st =
+      cipher != nullptr ? suite_from_code(SSL_CIPHER_get_protocol_id(cipher)) : std::nullopt;
+  if (!st || client.size != secret_size(*st) || server.size != secret_size(*st)) return;
+  // What OpenSSL wrote while finishing the handshake (the session tickets) is protected with
+  // our application key already: those records set the sequence number we continue from.
+  const auto written = std::span<const std::byte>(io.out).subspan(written_from);
+  const std::optional<std::uint64_t> records = protected_records(written);
+  if (!records) return;
+  if (*records > 0) {
+    // Proof rather than assumption: the last of them must open under the key and sequence
+    // number we are about to use, or the hand-over is skipped (OpenSSL keeps the session).
+    record_protector check(*st, server, false);
+    check.set_sequence(*records - 1);
+    std::size_t off = 0;
+    std::size_t len = 0;
+    for (std::uint64_t i = 0; i < *records; ++i) {
+      off += i == 0 ? 0 : record_layer::header_size + len;
+      len = (std::to_integer<std::size_t>(written[off + 3]) << 8) |
+            std::to_integer<std::size_t>(written[off + 4]);
+    }
+    if (len < tag_size) return;
+    const auto* rec = reinterpret_cast<const std::uint8_t*>(written.data() + off);
+    std::vector<std::uint8_t> scratch(len - tag_size);
+    if (!check.open(std::span<const std::uint8_t, 5>(rec, 5), {rec + 5, len}, scratch)) return;
+  }
+  fast_ = std::make_unique<record_layer>(*st, client, server, *records);
+  // OpenSSL's part is over: keep the handshake's facts and free the SSL object (its record
+  // buffers, cipher contexts and session: most of an idle connection's memory otherwise).
+  const unsigned char* alpn = nullptr;
+  unsigned int alpn_len = 0;
+  SSL_get0_alpn_selected(s, &alpn, &alpn_len);
+  if (alpn != nullptr) facts_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+  if (const char* sni = SSL_get_servername(s, TLSEXT_NAMETYPE_host_name)) facts_.sni = sni;
+  facts_.resumed = SSL_session_reused(s) != 0;
+  facts_.version = SSL_get_version(s);  // static strings of OpenSSL's tables
+  facts_.cipher = SSL_CIPHER_get_name(cipher);
+  SSL_set_shutdown(s, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);  // see ~session
+  ssl_.reset();
+}
+
+status session::fail_fast(const char* why) {
+  code_ = error::protocol;
+  message_ = "tls: ";
+  message_ += why;
+  final_ = status::error;
+  return final_;
+}
+
+read_result session::fast_read(std::span<std::byte> out) {
+  detail::session_buffers& io = *io_;
+  vector_sink control(io.out);  // alerts and KeyUpdates queue behind pending ciphertext
+  std::size_t total = 0;
+  auto give_plain = [&] {  // leftover plaintext of an earlier record first
+    const std::size_t n = std::min(io.plain.size() - io.plain_off, out.size() - total);
+    std::memcpy(out.data() + total, io.plain.data() + io.plain_off, n);
+    total += n;
+    io.plain_off += n;
+    if (io.plain_off == io.plain.size()) io.plain.clear(), io.plain_off = 0;
+  };
+  if (!io.plain.empty()) give_plain();
+  bool starved = false;
+  while (total < out.size() && final_ == status::ok) {
+    const bool from_in = io.in_off != io.in.size();
+    const std::span<const std::byte> src =
+        from_in ? std::span<const std::byte>(io.in).subspan(io.in_off) : io.borrowed;
+    record_layer::step st = fast_->read(src, out.subspan(total), control);
+    if (st.kind == record_layer::step_kind::need_room) {
+      io.plain.resize(st.need);
+      st = fast_->read(src, io.plain, control);
+      io.plain.resize(st.kind == record_layer::step_kind::data ? st.bytes : 0);
+    }
+    if (from_in) {
+      io.in_off += st.consumed;
+      if (io.in_off == io.in.size()) io.in.clear(), io.in_off = 0;
+    } else {
+      io.borrowed = io.borrowed.subspan(st.consumed);
+    }
+    switch (st.kind) {
+      case record_layer::step_kind::need_more:
+      case record_layer::step_kind::need_room:  // cannot happen after the retry above
+        starved = true;
+        break;
+      case record_layer::step_kind::data:
+        if (io.plain.empty()) {
+          total += st.bytes;
+        } else {
+          give_plain();
+        }
+        continue;
+      case record_layer::step_kind::closed:
+        peer_closed_ = true;
+        final_ = status::closed;
+        break;
+      case record_layer::step_kind::error:
+        fail_fast(fast_->error_reason());
+        break;
+    }
+    break;
+  }
+  if (starved && eof_ && final_ == status::ok) {
+    code_ = error::truncated;
+    message_ = "tls: EOF without close_notify";
+    final_ = status::truncated;
   }
   if (total > 0) return {total, status::ok};
   return {0, final_ == status::ok ? status::want_more : final_};
@@ -295,6 +498,13 @@ write_result session::write(std::span<const std::byte> plaintext) {
     message_ = reason(code_);
     return {0, status::closed};
   }
+  if (fast_) {
+    vector_sink own(io_->out);
+    if (!fast_->write(plaintext, io_->sink != nullptr ? *io_->sink : own)) {
+      return {0, fail_fast("write failed")};
+    }
+    return {plaintext.size(), status::ok};
+  }
   clear_stale_errors();
   if (!SSL_is_init_finished(ssl_.get())) {
     const status st = drive_handshake();
@@ -320,7 +530,13 @@ void session::shutdown() {
   if (shutdown_sent_) return;
   shutdown_sent_ = true;
   // close_notify is only meaningful once the handshake is done; before that we simply close.
-  if (final_ == status::error || !SSL_is_init_finished(ssl_.get())) return;
+  if (final_ == status::error) return;
+  if (fast_) {
+    vector_sink own(io_->out);
+    fast_->close(own);
+    return;
+  }
+  if (!SSL_is_init_finished(ssl_.get())) return;
   ERR_clear_error();
   SSL_shutdown(ssl_.get());  // 0 = sent, peer's not yet received: fine, we do not wait
   ERR_clear_error();
@@ -354,19 +570,23 @@ std::size_t session::take_ciphertext(std::span<std::byte> out) {
 }
 
 void session::release_buffers() {
+  if (fast_) fast_->release_idle();
+  if (io_->plain.empty()) std::vector<std::byte>().swap(io_->plain);
   if (io_->in.size() == io_->in_off) std::vector<std::byte>().swap(io_->in), io_->in_off = 0;
   if (io_->out.size() == io_->out_off) std::vector<std::byte>().swap(io_->out), io_->out_off = 0;
 }
 
 bool session::handshake_done() const {
-  return SSL_is_init_finished(ssl_.get()) != 0;
+  return fast_ || SSL_is_init_finished(ssl_.get()) != 0;
 }
 
 bool session::peer_closed() const {
+  if (fast_) return peer_closed_;
   return (SSL_get_shutdown(ssl_.get()) & SSL_RECEIVED_SHUTDOWN) != 0;
 }
 
 std::string_view session::alpn() const {
+  if (!ssl_) return facts_.alpn;
   const unsigned char* p = nullptr;
   unsigned int len = 0;
   SSL_get0_alpn_selected(ssl_.get(), &p, &len);
@@ -375,19 +595,28 @@ std::string_view session::alpn() const {
 }
 
 std::string_view session::server_name() const {
+  if (!ssl_) return facts_.sni;
   const char* n = SSL_get_servername(ssl_.get(), TLSEXT_NAMETYPE_host_name);
   return n != nullptr ? std::string_view(n) : std::string_view{};
 }
 
 bool session::resumed() const {
+  if (!ssl_) return facts_.resumed;
   return SSL_session_reused(ssl_.get()) != 0;
 }
 
 const char* session::version() const {
+  if (!ssl_) return facts_.version;
   return SSL_get_version(ssl_.get());
 }
 
+const char* session::cipher_name() const {
+  if (!ssl_) return facts_.cipher;
+  return SSL_get_cipher_name(ssl_.get());
+}
+
 saved_session session::saved() const {
+  if (!ssl_) return nullptr;  // handed over: a server session, which saves nothing
   SSL_SESSION* s = SSL_get1_session(ssl_.get());
   if (s == nullptr) return nullptr;
   if (SSL_SESSION_is_resumable(s) == 0) {

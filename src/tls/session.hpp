@@ -27,6 +27,7 @@ namespace ns::tls {
 namespace detail {
 struct session_buffers;
 }
+class record_layer;
 
 /// Outcome of `read` / `write`.
 enum class status {
@@ -145,6 +146,9 @@ class session {
   void release_buffers();
 
   bool handshake_done() const;
+  /// True once the session's records are protected by `record_layer` instead of OpenSSL's
+  /// record layer (a TLS 1.3 server session after its handshake; see record_layer.hpp).
+  bool handed_over() const { return fast_ != nullptr; }
   bool peer_closed() const;
   /// Negotiated ALPN protocol, empty if none.
   std::string_view alpn() const;
@@ -154,6 +158,8 @@ class session {
   bool resumed() const;
   /// Protocol version text ("TLSv1.3", "TLSv1.2", …).
   const char* version() const;
+  /// Negotiated cipher suite name ("TLS_AES_128_GCM_SHA256", …), "(NONE)" before the handshake.
+  const char* cipher_name() const;
   /// Client role: the session to resume later (null if none yet). With TLS 1.3 the ticket
   /// arrives after the handshake: call after a `read` that processed it.
   saved_session saved() const;
@@ -163,13 +169,17 @@ class session {
   /// One-line message of the last fatal error incl. OpenSSL's reason; empty if none.
   const std::string& last_error() const { return message_; }
 
-  /// The underlying SSL* (for diagnostics; do not drive it directly).
+  /// The underlying SSL* (for diagnostics; do not drive it directly). Null once handed over:
+  /// the SSL object is freed then (use the accessors above).
   SSL* native_handle() const { return ssl_.get(); }
 
  private:
   void init(bool server);
   status fail(error e, const char* what);
+  status fail_fast(const char* why);
   status drive_handshake();
+  void try_handoff(std::size_t written_from);
+  read_result fast_read(std::span<std::byte> out);
 
   struct ssl_deleter {
     void operator()(SSL* s) const noexcept;
@@ -178,11 +188,22 @@ class session {
   std::shared_ptr<const context> ctx_;
   std::unique_ptr<SSL, ssl_deleter> ssl_;
   std::unique_ptr<detail::session_buffers> io_;
+  // Set once a TLS 1.3 server handshake is done: records are then protected here, not by
+  // OpenSSL (record_layer.hpp). The SSL object stays for the handshake's facts (ALPN, SNI, …).
+  std::unique_ptr<record_layer> fast_;
+  struct handshake_facts {  // what the accessors answer once the SSL object is gone
+    std::string alpn;
+    std::string sni;
+    const char* version = "";
+    const char* cipher = "";
+    bool resumed = false;
+  } facts_;
   status final_ = status::ok;  // sticky terminal status once closed/truncated/error
   error code_ = error::none;
   std::string message_;
   bool eof_ = false;
   bool shutdown_sent_ = false;
+  bool peer_closed_ = false;
 };
 
 /// True if @p first_bytes (the first bytes of a connection) look like a plaintext HTTP request

@@ -109,7 +109,7 @@ TEST(TlsClientOptions, Tls13SuitesAreValidatedAndApplied) {
   session client(context::client(o), {"localhost", {}, nullptr});
   mem_pipe p{client, server};
   ASSERT_TRUE(p.pump());
-  EXPECT_STREQ(SSL_get_cipher_name(server.native_handle()), "TLS_CHACHA20_POLY1305_SHA256");
+  EXPECT_STREQ(server.cipher_name(), "TLS_CHACHA20_POLY1305_SHA256");
 }
 
 }  // namespace
