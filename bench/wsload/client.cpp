@@ -165,8 +165,56 @@ bool client::flush() {
       continue;
     }
     const int err = SSL_get_error(ssl_, n);
-    if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) return true;
+    if (err == SSL_ERROR_WANT_WRITE || err == SSL_ERROR_WANT_READ) break;
     fail("SSL_write failed");
+    return false;
+  }
+  if (out_off_ == out_.size()) {
+    out_.clear();
+    out_off_ = 0;
+  }
+  return send_net();
+}
+
+bool client::send_net() {
+  if (ssl_ == nullptr) return true;
+  const auto pending = static_cast<std::size_t>(BIO_ctrl_pending(wbio_));
+  if (pending > 0) {
+    const std::size_t from = net_out_.size();
+    net_out_.resize(from + pending);
+    BIO_read(wbio_, net_out_.data() + from, static_cast<int>(pending));
+  }
+  while (net_off_ < net_out_.size()) {
+    const ssize_t n =
+        ::send(fd_, net_out_.data() + net_off_, net_out_.size() - net_off_, MSG_NOSIGNAL);
+    if (n > 0) {
+      net_off_ += static_cast<std::size_t>(n);
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;  // EPOLLOUT resumes
+    fail(std::string("send: ") + std::strerror(errno));
+    return false;
+  }
+  net_out_.clear();
+  net_off_ = 0;
+  return true;
+}
+
+bool client::recv_net() {
+  while (!eof_) {
+    const ssize_t n = ::read(fd_, g_rbuf.data(), g_rbuf.size());
+    if (n > 0) {
+      BIO_write(rbio_, g_rbuf.data(), static_cast<int>(n));
+      if (static_cast<std::size_t>(n) < g_rbuf.size()) return true;  // drained
+      continue;
+    }
+    if (n == 0) {
+      eof_ = true;
+      BIO_set_mem_eof_return(rbio_, 0);  // SSL_read reports EOF once the bytes are read
+      return true;
+    }
+    if (errno == EAGAIN || errno == EINTR) return true;
+    fail(std::string("read: ") + std::strerror(errno));
     return false;
   }
   return true;
@@ -180,17 +228,25 @@ void client::drive() {
     getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len);
     if (err != 0) return fail(std::string("connect: ") + std::strerror(err));
     ssl_ = SSL_new(ctx_);
-    SSL_set_fd(ssl_, fd_);
+    rbio_ = BIO_new(BIO_s_mem());
+    wbio_ = BIO_new(BIO_s_mem());
+    BIO_set_mem_eof_return(rbio_, -1);  // empty = "retry", until the socket's EOF
+    SSL_set_bio(ssl_, rbio_, wbio_);
     SSL_set_tlsext_host_name(ssl_, "localhost");
     SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                            SSL_MODE_RELEASE_BUFFERS);
     phase_ = phase::tls;
   }
+  if (!send_net() || !recv_net()) return;
   if (phase_ == phase::tls) {
     const int r = SSL_connect(ssl_);
     if (r != 1) {
       const int err = SSL_get_error(ssl_, r);
-      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) return;
+      if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+        send_net();
+        if (eof_) fail("EOF during the TLS handshake");
+        return;
+      }
       ERR_clear_error();
       return fail("TLS handshake failed");
     }
