@@ -108,6 +108,24 @@ TEST(ServerOutputQueue, IdleLargeBuffersAreReusedThroughThePool) {
   EXPECT_EQ(text(other.next()), big);
 }
 
+// The pool is freed by a loop's periodic call only after a period in which nobody used it.
+TEST(ServerOutputQueue, UnusedPoolIsFreedAfterAQuietPeriod) {
+  output_queue::release_unused_pool();  // start from a quiet state
+  output_queue::release_unused_pool();
+  const std::string big(100000, 'z');
+  {
+    output_queue q;
+    q.append(bytes(big));
+    q.on_sent(big.size(), [](write_kind) {});
+    q.trim();  // gives the large buffer to the pool
+  }
+  ASSERT_GE(output_queue::pooled_bytes(), big.size());
+  EXPECT_EQ(output_queue::release_unused_pool(), 0u);  // used during this period: kept
+  EXPECT_GE(output_queue::pooled_bytes(), big.size());
+  EXPECT_GE(output_queue::release_unused_pool(), big.size());  // a quiet period: freed
+  EXPECT_EQ(output_queue::pooled_bytes(), 0u);
+}
+
 TEST(ServerOutputQueue, GrowingKeepsTheBytesInOrder) {
   output_queue q;
   std::string all;

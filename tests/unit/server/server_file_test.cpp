@@ -183,6 +183,10 @@ TEST_F(ServerFile, LargeBuffersStayWithinTheLoopsBudget) {
   fs.give_back(std::move(b));
   fs.give_back(std::move(c));
   EXPECT_EQ(fs.large_buffers_out(), 0u);
+  // Pooled, then freed once a period passed without a large read.
+  EXPECT_EQ(fs.release_unused_large_pool(), 0u);  // taken during this period
+  EXPECT_EQ(fs.release_unused_large_pool(), 2u * 64 * 1024);
+  EXPECT_EQ(fs.release_unused_large_pool(), 0u);
 }
 
 TEST_F(ServerFile, LargeReadsAreOffWhenNotLargerThanTheChunk) {
