@@ -37,6 +37,13 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+int ticket_verdict(bool current_key, bool tls13) noexcept {
+  // 2: accepted, and issue a fresh ticket. Always in TLS 1.3, whose clients use a ticket once
+  // (RFC 8446 C.4; OpenSSL's do), so without a new one their next connection would be a full
+  // handshake; in TLS 1.2 when the ticket's key is no longer the current one.
+  return current_key && !tls13 ? 1 : 2;
+}
+
 int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx,
                   EVP_MAC_CTX* hctx, int enc) {
   const auto* ctx = static_cast<const context*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(s)));
@@ -53,7 +60,7 @@ int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIP
     const auto found = ctx->keys()->find(key_name);
     if (!found.found) return 0;  // unknown key (rotated out): full handshake
     k = found.k;
-    rc = found.is_current ? 1 : 2;  // 2: accepted, but issue a fresh ticket under the new key
+    rc = ticket_verdict(found.is_current, SSL_version(s) == TLS1_3_VERSION);
   }
   // The ticket format is OpenSSL's: AES-256-CBC encrypt-then-HMAC-SHA256 (RFC 5077 §4).
   OSSL_PARAM params[] = {

@@ -12,6 +12,10 @@ namespace ns::tls::detail {
 int select_alpn(SSL* s, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                 unsigned int inlen, void* arg);
 
+/// What the ticket callback answers for a ticket it decrypted: 1 (resume) or 2 (resume and
+/// issue a fresh ticket).
+int ticket_verdict(bool current_key, bool tls13) noexcept;
+
 /// Session ticket key callback (SSL_CTX_set_tlsext_ticket_key_evp_cb) backed by the context's
 /// `ticket_keys` ring; the context is found through SSL_CTX app data.
 int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx,

@@ -116,7 +116,9 @@ TEST_F(TlsTicketCallback, DecryptAnswersCurrentPreviousAndUnknown) {
   std::array<unsigned char, 16> name{};
   ASSERT_EQ(call(name, 1), 1);
   const auto issued = name;
-  EXPECT_EQ(call(name, 0), 1) << "current key: accept as is";
+  // A new SSL reports TLS 1.3 (the highest it may negotiate): fresh ticket even for the
+  // current key, as TLS 1.3 clients use each ticket once.
+  EXPECT_EQ(call(name, 0), 2) << "current key, TLS 1.3: accept and issue a new ticket";
   EXPECT_EQ(EVP_CIPHER_CTX_is_encrypting(cctx_.get()), 0);
   ctx_->keys()->rotate();
   name = issued;
@@ -127,6 +129,13 @@ TEST_F(TlsTicketCallback, DecryptAnswersCurrentPreviousAndUnknown) {
   std::array<unsigned char, 16> never{};
   never.fill(0xA5);
   EXPECT_EQ(call(never, 0), 0);
+}
+
+TEST(TlsTicketVerdict, RenewUnlessTls12WithTheCurrentKey) {
+  EXPECT_EQ(detail::ticket_verdict(true, false), 1);
+  EXPECT_EQ(detail::ticket_verdict(false, false), 2);
+  EXPECT_EQ(detail::ticket_verdict(true, true), 2);
+  EXPECT_EQ(detail::ticket_verdict(false, true), 2);
 }
 
 TEST_F(TlsTicketCallback, ContextWithoutKeyRingFailsTheTicket) {

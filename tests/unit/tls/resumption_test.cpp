@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "pump.hpp"
@@ -46,6 +47,28 @@ TEST_P(TlsResumption, ResumesWithTicket) {
   outcome second = connect(sctx, cctx, first.next);
   ASSERT_TRUE(second.ok);
   EXPECT_TRUE(second.resumed);
+}
+
+// TLS 1.3 clients use a ticket once (RFC 8446 C.4): each resumption must bring a fresh ticket,
+// or every other connection of a returning client is a full handshake (wrk with
+// Connection: close resumed only half of its connections before this held).
+TEST(TlsResumption13, EachResumptionIssuesAFreshTicket) {
+  auto sctx = context::server_from_pem({pki().chain.leaf});
+  auto cctx = client_ctx();
+  outcome o = connect(sctx, cctx, nullptr);
+  ASSERT_NE(o.next, nullptr);
+  for (int i = 0; i < 3; ++i) {
+    const saved_session used = o.next;
+    o = connect(sctx, cctx, used);
+    EXPECT_TRUE(o.resumed) << i;
+    ASSERT_NE(o.next, nullptr);
+    std::size_t a = 0, b = 0;
+    const unsigned char *ta = nullptr, *tb = nullptr;
+    SSL_SESSION_get0_ticket(used.get(), &ta, &a);
+    SSL_SESSION_get0_ticket(o.next.get(), &tb, &b);
+    ASSERT_GT(b, 0u);
+    EXPECT_FALSE(a == b && std::equal(ta, ta + a, tb)) << "no new ticket on resumption " << i;
+  }
 }
 
 TEST_P(TlsResumption, TicketFromAnotherContextSharingKeysResumes) {
