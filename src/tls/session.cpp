@@ -410,6 +410,7 @@ void session::try_handoff(std::size_t written_from) {
 }
 
 status session::fail_fast(const char* why) {
+  ERR_clear_error();  // a failed AEAD may have queued OpenSSL errors: keep them from others
   code_ = error::protocol;
   message_ = "tls: ";
   message_ += why;

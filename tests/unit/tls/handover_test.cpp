@@ -3,6 +3,7 @@
 // as the client: everything the client's OpenSSL sends must be understood and everything we
 // send must be accepted by it (the interoperability proof of record_layer).
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <string>
@@ -159,6 +160,7 @@ TEST(TlsHandover, TamperedRecordFailsWithAnAlertTheClientUnderstands) {
   EXPECT_NE(c.server.last_error().find("authentication"), std::string::npos)
       << c.server.last_error();
   EXPECT_EQ(c.server.last_error_code(), error::protocol);
+  EXPECT_EQ(ERR_peek_error(), 0u);  // nothing left for the next connection's OpenSSL calls
   ASSERT_GT(c.server.pending_ciphertext(), 0u);  // bad_record_mac
   transfer(c.server, c.client);
   EXPECT_EQ(c.client.read(out).st, status::error);
