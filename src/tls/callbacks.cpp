@@ -37,6 +37,17 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   return SSL_TLSEXT_ERR_ALERT_FATAL;
 }
 
+namespace {
+
+// Fetched once: EVP_aes_256_cbc() is a legacy handle that OpenSSL 3 resolves by name (under a
+// lock) on every EncryptInit, i.e. for every ticket issued or accepted.
+const EVP_CIPHER* ticket_cipher() {
+  static EVP_CIPHER* const c = EVP_CIPHER_fetch(nullptr, "AES-256-CBC", nullptr);
+  return c;
+}
+
+}  // namespace
+
 int ticket_verdict(bool current_key, bool tls13) noexcept {
   // 2: accepted, and issue a fresh ticket. Always in TLS 1.3, whose clients use a ticket once
   // (RFC 8446 C.4; OpenSSL's do), so without a new one their next connection would be a full
@@ -54,7 +65,7 @@ int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIP
     k = ctx->keys()->current();
     std::memcpy(key_name, k.name.data(), k.name.size());
     // CSPRNG failure (no entropy source) cannot be arranged by a test. GCOVR_EXCL_BR_START
-    if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1) return -1;
+    if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(ticket_cipher())) != 1) return -1;
     // GCOVR_EXCL_BR_STOP
   } else {
     const auto found = ctx->keys()->find(key_name);
@@ -67,8 +78,8 @@ int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIP
       OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, k.hmac.data(), k.hmac.size()),
       OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, const_cast<char*>("SHA256"), 0),
       OSSL_PARAM_construct_end()};
-  const int ok = enc != 0 ? EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, k.aes.data(), iv)
-                          : EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, k.aes.data(), iv);
+  const int ok = enc != 0 ? EVP_EncryptInit_ex(cctx, ticket_cipher(), nullptr, k.aes.data(), iv)
+                          : EVP_DecryptInit_ex(cctx, ticket_cipher(), nullptr, k.aes.data(), iv);
   const int mac_ok = EVP_MAC_CTX_set_params(hctx, params);
   OPENSSL_cleanse(&k, sizeof k);
   // Init with a fixed cipher/digest and 32-byte keys fails only on allocation failure.
