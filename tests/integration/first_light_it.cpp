@@ -35,8 +35,8 @@ class FirstLight : public ::testing::Test {
     blob_ = random_bytes(300 * 1024 + 17, 7);
     dir_.write("www/index.html", index_);
     dir_.write("www/data/blob.bin", blob_);
-    server_ = start_ns_serve({"--root", root_, "--cert", cert_, "--key", key_, "--threads", "1",
-                              "--log-level", "warn"});
+    server_ = start_ns_serve(
+        {"--root", root_, "--cert", cert_, "--key", key_, "--threads", "1", "--log-level", "warn"});
     ASSERT_NE(server_.port, 0) << server_.process->stderr_text();
   }
   void TearDown() override {
@@ -120,12 +120,7 @@ TEST_F(FirstLight, ThousandSequentialConnectionsLeaveFdCountUnchanged) {
     ASSERT_EQ(c.read_response().status, 200) << i;
   }
   // Closes are asynchronous: give the server a moment to reap the last ones.
-  int after = -1;
-  for (int i = 0; i < 200 && after != before; ++i) {
-    after = open_fd_count(server_.process->pid());
-    if (after != before) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(after, before);
+  EXPECT_EQ(wait_fd_count_at_most(server_.process->pid(), before, std::chrono::seconds(2)), before);
 }
 
 TEST_F(FirstLight, GarbageHandshakeDoesNotDisturbAGoodClient) {
@@ -162,12 +157,7 @@ TEST_F(FirstLight, ClientClosingMidHandshakeLeavesNoFd) {
     ASSERT_EQ(::write(fd, partial, sizeof(partial)), 5);
     ::close(fd);
   }
-  int after = -1;
-  for (int i = 0; i < 300 && after != before; ++i) {
-    after = open_fd_count(server_.process->pid());
-    if (after != before) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(after, before);
+  EXPECT_EQ(wait_fd_count_at_most(server_.process->pid(), before, std::chrono::seconds(3)), before);
   EXPECT_EQ(https_get(server_.port, "/").status, 200);
 }
 

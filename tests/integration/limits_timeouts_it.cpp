@@ -46,7 +46,7 @@ std::chrono::milliseconds time_until_closed(int fd, std::chrono::seconds limit) 
   char buf[4096];
   for (;;) {
     const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n > 0) continue;  // e.g. a TLS alert or close_notify
+    if (n > 0) continue;                    // e.g. a TLS alert or close_notify
     if (n < 0 && errno == EINTR) continue;  // the in-process server's ring, not the peer
     if (n == 0 || errno == ECONNRESET) break;
     return std::chrono::hours(1);  // timed out
@@ -59,13 +59,15 @@ struct hello_app : application_methods {
   void server_started_callback(network_server& s) override { server = &s; }
   void http_read_callback(const http_request& req, client_num_t c) override {
     if (req.target == "/big") {
-      server->http_write(c, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size()) +
-                                "\r\n\r\n" + big);
+      server->http_write(
+          c, "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(big.size()) + "\r\n\r\n" + big);
       return;
     }
     server->http_write(c, std::string_view("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"));
   }
-  void http_write_callback(client_num_t, bool failed) override { (failed ? failed_writes : writes)++; }
+  void http_write_callback(client_num_t, bool failed) override {
+    (failed ? failed_writes : writes)++;
+  }
   std::string big = std::string(4 * 1024 * 1024, 'b');
   std::atomic<int> writes{0}, failed_writes{0};
 };
@@ -116,7 +118,8 @@ TEST_F(InProcess, IdleTimeoutClosesAKeepAliveConnection) {
   ASSERT_EQ(c.read_response().status, 200);
   const auto start = clock_type::now();
   EXPECT_TRUE(c.wait_closed());
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
   EXPECT_GE(took.count(), 500);
   EXPECT_LE(took.count(), 1700);
 }
@@ -130,7 +133,8 @@ TEST_F(InProcess, HeaderTimeoutClosesASlowlorisRequest) {
   ASSERT_TRUE(c.write("GET / HTTP/1.1\r\nHo"));  // and then nothing more
   const auto start = clock_type::now();
   EXPECT_TRUE(c.wait_closed());
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
+  const auto took =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - start);
   EXPECT_LE(took.count(), 1600);
 }
 
@@ -184,9 +188,9 @@ TEST(ConnectionLimit, TwoThousandClientsAgainstALimitOfOneThousand) {
   temp_dir dir;
   dir.write("www/index.html", "hello");
   tls::write_pem_files(tls::make_self_signed(), dir.path() + "/c.pem", dir.path() + "/k.pem");
-  served s = start_ns_serve({"--root", dir.path() + "/www", "--cert", dir.path() + "/c.pem", "--key",
-                             dir.path() + "/k.pem", "--threads", "1", "--max-connections", "1000",
-                             "--log-level", "error"});
+  served s = start_ns_serve({"--root", dir.path() + "/www", "--cert", dir.path() + "/c.pem",
+                             "--key", dir.path() + "/k.pem", "--threads", "1", "--max-connections",
+                             "1000", "--log-level", "error"});
   ASSERT_NE(s.port, 0) << s.process->stderr_text();
   ASSERT_EQ(https_get(s.port, "/").status, 200);
   const int baseline = open_fd_count(s.process->pid());
@@ -221,12 +225,7 @@ TEST(ConnectionLimit, TwoThousandClientsAgainstALimitOfOneThousand) {
   }
   served_clients.clear();
   // Once all have gone, a new client is served again and the fd count is back where it started.
-  int after = -1;
-  for (int i = 0; i < 500 && after != baseline; ++i) {
-    after = open_fd_count(s.process->pid());
-    if (after != baseline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  EXPECT_EQ(after, baseline);
+  EXPECT_EQ(wait_fd_count_at_most(s.process->pid(), baseline, std::chrono::seconds(5)), baseline);
   EXPECT_EQ(https_get(s.port, "/").status, 200);
   EXPECT_EQ(s.process->stop(SIGTERM, std::chrono::seconds(10)), 0);
 }
@@ -235,8 +234,9 @@ TEST(Threads, TwoLoopsShareOnePortAndBothStop) {
   temp_dir dir;
   dir.write("www/index.html", "hi");
   tls::write_pem_files(tls::make_self_signed(), dir.path() + "/c.pem", dir.path() + "/k.pem");
-  served s = start_ns_serve({"--root", dir.path() + "/www", "--cert", dir.path() + "/c.pem", "--key",
-                             dir.path() + "/k.pem", "--threads", "2", "--log-level", "error"});
+  served s =
+      start_ns_serve({"--root", dir.path() + "/www", "--cert", dir.path() + "/c.pem", "--key",
+                      dir.path() + "/k.pem", "--threads", "2", "--log-level", "error"});
   ASSERT_NE(s.port, 0) << s.process->stderr_text();
   for (int i = 0; i < 50; ++i) ASSERT_EQ(https_get(s.port, "/").body, "hi");
   EXPECT_EQ(s.process->stop(SIGINT, std::chrono::seconds(10)), 0);

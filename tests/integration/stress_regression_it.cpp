@@ -39,13 +39,7 @@ struct stalled_fixture {
 
   // Descriptors the server holds beyond @p baseline, after waiting up to @p limit for them to go.
   int held_after(int baseline, std::chrono::seconds limit) {
-    const auto end = std::chrono::steady_clock::now() + limit;
-    int now = open_fd_count(s.process->pid());
-    while (now > baseline && std::chrono::steady_clock::now() < end) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      now = open_fd_count(s.process->pid());
-    }
-    return now - baseline;
+    return wait_fd_count_at_most(s.process->pid(), baseline, limit) - baseline;
   }
 };
 

@@ -65,9 +65,10 @@ class Tls : public ::testing::Test {
   // Makes a request and reads until the server closes: a TLS 1.3 session ticket arrives after
   // the handshake, so a client that hangs up at once may never see it (no -sess_out file).
   std::string s_client_request(const std::string& args) const {
-    return run("printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | "
-               "timeout 10 openssl s_client -ign_eof -connect 127.0.0.1:" +
-               std::to_string(server_.port) + " " + args);
+    return run(
+        "printf 'GET / HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | "
+        "timeout 10 openssl s_client -ign_eof -connect 127.0.0.1:" +
+        std::to_string(server_.port) + " " + args);
   }
 
   temp_dir dir_;
@@ -150,9 +151,11 @@ TEST_F(Tls, HostileHandshakesAreClosedAndLeaveNoFd) {
   const int before = open_fd_count(server_.process->pid());
   const std::vector<std::string> inputs = {
       std::string("\x16\x03\x01\x00\x30\x01\x00\x00\x2c\x03\x01", 11),  // truncated hello
-      std::string("\x16\x03\x00\x00\x2d\x01\x00\x00\x29\x03\x00", 11) + std::string(41, 'A'),  // SSLv3
-      std::string(300, '\xff'),                                           // random-ish bytes
-      std::string("\x80\x2e\x01\x00\x02\x00\x15\x00\x00\x00\x10", 11) + std::string(37, 'B'),  // SSLv2
+      std::string("\x16\x03\x00\x00\x2d\x01\x00\x00\x29\x03\x00", 11) +
+          std::string(41, 'A'),  // SSLv3
+      std::string(300, '\xff'),  // random-ish bytes
+      std::string("\x80\x2e\x01\x00\x02\x00\x15\x00\x00\x00\x10", 11) +
+          std::string(37, 'B'),  // SSLv2
   };
   for (int round = 0; round < 10; ++round) {
     for (const auto& in : inputs) {
@@ -173,11 +176,8 @@ TEST_F(Tls, HostileHandshakesAreClosedAndLeaveNoFd) {
   }
   // The baseline may still hold the warm-up connection (closed asynchronously on another loop):
   // a leak shows as more descriptors than the baseline, never fewer.
-  int after = -1;
-  for (int i = 0; i < 300 && (after < 0 || after > before); ++i) {
-    after = open_fd_count(server_.process->pid());
-    if (after > before) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  const int after = wait_fd_count_at_most(server_.process->pid(), before, std::chrono::seconds(3));
+  EXPECT_GE(after, 0);
   EXPECT_LE(after, before);
   EXPECT_EQ(https_get(server_.port, "/").status, 200);
 }
@@ -203,9 +203,7 @@ TEST_F(Tls, SighupReloadsCertificatesForNewConnectionsOnly) {
   EXPECT_EQ(established.read_response().body, "tls ok");
 
   // A broken file is reported and the certificate in service stays.
-  {
-    std::ofstream(cert_path("default")) << "not a certificate";
-  }
+  { std::ofstream(cert_path("default")) << "not a certificate"; }
   ASSERT_EQ(kill(server_.process->pid(), SIGHUP), 0);
   std::string err;
   for (int i = 0; i < 100 && err.find("reload failed") == std::string::npos; ++i) {

@@ -62,7 +62,8 @@ child_process::~child_process() {
   std::filesystem::remove_all(std::filesystem::path(out_path_).parent_path(), ec);
 }
 
-std::string child_process::wait_for_output(const std::string& needle, std::chrono::milliseconds timeout) {
+std::string child_process::wait_for_output(const std::string& needle,
+                                           std::chrono::milliseconds timeout) {
   const auto end = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < end) {
     std::string text = slurp(out_path_);
@@ -97,8 +98,12 @@ int child_process::stop(int sig, std::chrono::milliseconds timeout) {
   return wait(timeout);
 }
 
-std::string child_process::stdout_text() const { return slurp(out_path_); }
-std::string child_process::stderr_text() const { return slurp(err_path_); }
+std::string child_process::stdout_text() const {
+  return slurp(out_path_);
+}
+std::string child_process::stderr_text() const {
+  return slurp(err_path_);
+}
 
 int open_fd_count(pid_t pid) {
   const std::string path = "/proc/" + std::to_string(pid) + "/fd";
@@ -110,6 +115,16 @@ int open_fd_count(pid_t pid) {
   }
   closedir(d);
   return n;
+}
+
+int wait_fd_count_at_most(pid_t pid, int target, std::chrono::milliseconds limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  int now = open_fd_count(pid);
+  while (now > target && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    now = open_fd_count(pid);
+  }
+  return now;
 }
 
 long rss_kib(pid_t pid) {
@@ -159,7 +174,8 @@ served start_ns_serve(const std::vector<std::string>& args) {
   const std::size_t colon = out.find("://");
   if (colon == std::string::npos) return s;
   const std::size_t port_at = out.find(':', colon + 3);
-  if (port_at != std::string::npos) s.port = static_cast<std::uint16_t>(std::atoi(out.c_str() + port_at + 1));
+  if (port_at != std::string::npos)
+    s.port = static_cast<std::uint16_t>(std::atoi(out.c_str() + port_at + 1));
   return s;
 }
 

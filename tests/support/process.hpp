@@ -6,8 +6,8 @@
 
 #include <chrono>
 #include <cstdint>
-#include <string>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace ns::test {
@@ -39,6 +39,10 @@ class child_process {
 
 /// Number of open descriptors of @p pid (entries in /proc/PID/fd).
 int open_fd_count(pid_t pid);
+/// Polls open_fd_count(@p pid) until it is at most @p target or @p limit has passed (closes
+/// are asynchronous: a server reaps its connections a little after the clients left).
+/// Returns the last count seen.
+int wait_fd_count_at_most(pid_t pid, int target, std::chrono::milliseconds limit);
 /// Resident set size of @p pid in KiB (VmRSS).
 long rss_kib(pid_t pid);
 
