@@ -27,18 +27,14 @@ using step_kind = record_layer::step_kind;
     if (!(cond)) abort(); \
   } while (0)
 
-class vec_sink final : public ns::tls::ciphertext_sink {
- public:
-  std::span<std::byte> prepare(std::size_t n) override {
-    from_ = bytes.size();
-    bytes.resize(from_ + n);
-    return {bytes.data() + from_, n};
-  }
-  void commit(std::size_t n) override { bytes.resize(from_ + n); }
+// Ciphertext collected in a vector (tls::vector_sink over an owned buffer).
+struct vec_sink {
+  vec_sink() = default;
+  vec_sink(const vec_sink&) = delete;
+  vec_sink& operator=(const vec_sink&) = delete;
+  operator ns::tls::ciphertext_sink&() { return sink; }  // NOLINT: passed where a sink is expected
   std::vector<std::byte> bytes;
-
- private:
-  std::size_t from_ = 0;
+  ns::tls::vector_sink sink{bytes};
 };
 
 ns::tls::traffic_secret secret(std::uint8_t seed) {
@@ -78,7 +74,8 @@ void seal(ns::tls::record_protector& peer, std::vector<std::byte>& wire, std::ui
   const std::size_t at = wire.size();
   wire.resize(at + 5 + len);
   std::memcpy(wire.data() + at, header, 5);
-  NS_CHECK(peer.seal(header, content, last, {reinterpret_cast<std::uint8_t*>(wire.data()) + at + 5, len}));
+  NS_CHECK(peer.seal(header, content, last,
+                     {reinterpret_cast<std::uint8_t*>(wire.data()) + at + 5, len}));
 }
 
 }  // namespace
@@ -168,7 +165,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const record_layer::step st = mirror.read(sent, out, ignored);
     if (st.kind != step_kind::data) {
       NS_CHECK(st.kind == step_kind::need_more ? sent.empty() : st.kind == step_kind::error);
-      if (st.kind == step_kind::error) NS_CHECK(mirror.peer_alert() != 0 && st.consumed == sent.size());
+      if (st.kind == step_kind::error)
+        NS_CHECK(mirror.peer_alert() != 0 && st.consumed == sent.size());
       break;
     }
     sent = sent.subspan(st.consumed);

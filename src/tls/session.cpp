@@ -113,23 +113,6 @@ const BIO_METHOD* bio_method() {
   return m;
 }
 
-// Appends to a session's own ciphertext buffer (when the caller gave no sink, or records must
-// queue behind pending ones).
-class vector_sink final : public ciphertext_sink {
- public:
-  explicit vector_sink(std::vector<std::byte>& v) : v_(v) {}
-  std::span<std::byte> prepare(std::size_t n) override {
-    from_ = v_.size();
-    v_.resize(from_ + n);
-    return {v_.data() + from_, n};
-  }
-  void commit(std::size_t n) override { v_.resize(from_ + n); }
-
- private:
-  std::vector<std::byte>& v_;
-  std::size_t from_ = 0;
-};
-
 int secrets_index() {
   static const int i = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return i;
@@ -158,19 +141,25 @@ bool parse_secret(std::string_view line, traffic_secret& out) noexcept {
   return true;
 }
 
-// Counts the whole records in @p bytes; nullopt unless it is a sequence of protected
-// (application_data) records exactly.
-std::optional<std::uint64_t> protected_records(std::span<const std::byte> bytes) noexcept {
-  std::uint64_t n = 0;
+// The protected (application_data) records that @p bytes consists of exactly: how many, and
+// the last one (empty if none); nullopt if @p bytes is anything else.
+struct record_run {
+  std::uint64_t count = 0;
+  std::span<const std::byte> last;
+};
+std::optional<record_run> protected_records(std::span<const std::byte> bytes) noexcept {
+  record_run run;
   while (!bytes.empty()) {
     if (bytes.size() < record_layer::header_size || bytes[0] != std::byte{23}) return std::nullopt;
-    const std::size_t len =
-        (std::to_integer<std::size_t>(bytes[3]) << 8) | std::to_integer<std::size_t>(bytes[4]);
-    if (bytes.size() < record_layer::header_size + len) return std::nullopt;
-    bytes = bytes.subspan(record_layer::header_size + len);
-    ++n;
+    const std::size_t size =
+        record_layer::header_size +
+        ((std::to_integer<std::size_t>(bytes[3]) << 8) | std::to_integer<std::size_t>(bytes[4]));
+    if (bytes.size() < size) return std::nullopt;
+    run.last = bytes.first(size);
+    bytes = bytes.subspan(size);
+    ++run.count;
   }
-  return n;
+  return run;
 }
 
 // The per-thread error queue must be empty before an SSL_* call (SSL_get_error reads it).
@@ -375,26 +364,20 @@ void session::try_handoff(std::size_t written_from) {
   // What OpenSSL wrote while finishing the handshake (the session tickets) is protected with
   // our application key already: those records set the sequence number we continue from.
   const auto written = std::span<const std::byte>(io.out).subspan(written_from);
-  const std::optional<std::uint64_t> records = protected_records(written);
+  const std::optional<record_run> records = protected_records(written);
   if (!records) return;
-  if (*records > 0) {
+  if (records->count > 0) {
     // Proof rather than assumption: the last of them must open under the key and sequence
     // number we are about to use, or the hand-over is skipped (OpenSSL keeps the session).
-    record_protector check(*st, server, false);
-    check.set_sequence(*records - 1);
-    std::size_t off = 0;
-    std::size_t len = 0;
-    for (std::uint64_t i = 0; i < *records; ++i) {
-      off += i == 0 ? 0 : record_layer::header_size + len;
-      len = (std::to_integer<std::size_t>(written[off + 3]) << 8) |
-            std::to_integer<std::size_t>(written[off + 4]);
-    }
+    const std::size_t len = records->last.size() - record_layer::header_size;
     if (len < tag_size) return;
-    const auto* rec = reinterpret_cast<const std::uint8_t*>(written.data() + off);
+    record_protector check(*st, server, false);
+    check.set_sequence(records->count - 1);
+    const auto* rec = reinterpret_cast<const std::uint8_t*>(records->last.data());
     std::vector<std::uint8_t> scratch(len - tag_size);
     if (!check.open(std::span<const std::uint8_t, 5>(rec, 5), {rec + 5, len}, scratch)) return;
   }
-  fast_ = std::make_unique<record_layer>(*st, client, server, *records);
+  fast_ = std::make_unique<record_layer>(*st, client, server, records->count);
   // OpenSSL's part is over: keep the handshake's facts and free the SSL object (its record
   // buffers, cipher contexts and session: most of an idle connection's memory otherwise).
   const unsigned char* alpn = nullptr;

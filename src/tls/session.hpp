@@ -85,6 +85,22 @@ class ciphertext_sink {
   ~ciphertext_sink() = default;
 };
 
+/// A `ciphertext_sink` appending to a byte vector (a session's own buffer, tests, fuzzing).
+class vector_sink final : public ciphertext_sink {
+ public:
+  explicit vector_sink(std::vector<std::byte>& v) : v_(v) {}
+  std::span<std::byte> prepare(std::size_t n) override {
+    from_ = v_.size();
+    v_.resize(from_ + n);
+    return {v_.data() + from_, n};
+  }
+  void commit(std::size_t n) override { v_.resize(from_ + n); }
+
+ private:
+  std::vector<std::byte>& v_;
+  std::size_t from_ = 0;
+};
+
 /// One TLS connection (server or client role) over in-memory buffers.
 /// Movable, not copyable. Not thread-safe: one thread drives a session at a time.
 /// Every `std::span`/`std::string_view` returned is valid until the next non-const call.

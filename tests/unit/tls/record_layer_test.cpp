@@ -18,18 +18,14 @@ using namespace ns::tls;
 
 namespace {
 
-class buffer_sink final : public ciphertext_sink {
- public:
-  std::span<std::byte> prepare(std::size_t n) override {
-    from_ = bytes.size();
-    bytes.resize(from_ + n);
-    return {bytes.data() + from_, n};
-  }
-  void commit(std::size_t n) override { bytes.resize(from_ + n); }
+// Ciphertext collected in a vector (tls::vector_sink over an owned buffer).
+struct buffer_sink {
+  buffer_sink() = default;
+  buffer_sink(const buffer_sink&) = delete;
+  buffer_sink& operator=(const buffer_sink&) = delete;
+  operator ciphertext_sink&() { return sink; }  // NOLINT: passed where a sink is expected
   std::vector<std::byte> bytes;
-
- private:
-  std::size_t from_ = 0;
+  vector_sink sink{bytes};
 };
 
 traffic_secret secret_of(std::uint8_t seed, std::size_t size = 32) {
