@@ -32,6 +32,13 @@ record_layer::record_layer(suite s, const traffic_secret& read, const traffic_se
   write_.set_sequence(write_seq);
 }
 
+bool record_layer::wrote(std::span<const std::byte> record, std::uint64_t seq) noexcept {
+  if (record.size() < header_size) return false;
+  const auto* rec = reinterpret_cast<const std::uint8_t*>(record.data());
+  return write_.opens(std::span<const std::uint8_t, header_size>(rec, header_size),
+                      {rec + header_size, record.size() - header_size}, seq);
+}
+
 record_layer::step record_layer::fail(alert a, const char* why, ciphertext_sink& control) {
   reason_ = why;
   if (!closed_) {

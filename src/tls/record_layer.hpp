@@ -75,6 +75,10 @@ class record_layer {
   /// Sends close_notify (once; later calls and writes after it do nothing).
   void close(ciphertext_sink& sink);
 
+  /// True if @p record (header included) was sealed with our sending key at sequence number
+  /// @p seq: how the hand-over proves where OpenSSL's sequence ended. Changes no state.
+  [[nodiscard]] bool wrote(std::span<const std::byte> record, std::uint64_t seq) noexcept;
+
   /// Frees the cipher contexts while the connection is idle (set up again on next use).
   void release_idle() noexcept {
     read_.release();

@@ -72,6 +72,12 @@ class record_protector {
   bool open(std::span<const std::uint8_t, 5> header, std::span<const std::uint8_t> ciphertext,
             std::span<std::uint8_t> out) noexcept;
 
+  /// True if @p ciphertext (tag last), authenticated with @p header, opens under this key at
+  /// sequence number @p seq. Works in either direction; the plaintext is discarded and the
+  /// sequence number is left as it was.
+  bool opens(std::span<const std::uint8_t, 5> header, std::span<const std::uint8_t> ciphertext,
+             std::uint64_t seq) noexcept;
+
   /// Records protected under the current key so far (the next record's sequence number).
   [[nodiscard]] std::uint64_t sequence() const noexcept { return seq_; }
   /// Starts at sequence number @p seq (records the handshake layer already protected).

@@ -366,18 +366,11 @@ void session::try_handoff(std::size_t written_from) {
   const auto written = std::span<const std::byte>(io.out).subspan(written_from);
   const std::optional<record_run> records = protected_records(written);
   if (!records) return;
-  if (records->count > 0) {
-    // Proof rather than assumption: the last of them must open under the key and sequence
-    // number we are about to use, or the hand-over is skipped (OpenSSL keeps the session).
-    const std::size_t len = records->last.size() - record_layer::header_size;
-    if (len < tag_size) return;
-    record_protector check(*st, server, false);
-    check.set_sequence(records->count - 1);
-    const auto* rec = reinterpret_cast<const std::uint8_t*>(records->last.data());
-    std::vector<std::uint8_t> scratch(len - tag_size);
-    if (!check.open(std::span<const std::uint8_t, 5>(rec, 5), {rec + 5, len}, scratch)) return;
-  }
-  fast_ = std::make_unique<record_layer>(*st, client, server, records->count);
+  auto layer = std::make_unique<record_layer>(*st, client, server, records->count);
+  // Proof rather than assumption: the last of them must open under the key and sequence
+  // number we are about to use, or the hand-over is skipped (OpenSSL keeps the session).
+  if (records->count > 0 && !layer->wrote(records->last, records->count - 1)) return;
+  fast_ = std::move(layer);
   // OpenSSL's part is over: keep the handshake's facts and free the SSL object (its record
   // buffers, cipher contexts and session: most of an idle connection's memory otherwise).
   const unsigned char* alpn = nullptr;

@@ -188,6 +188,26 @@ TEST(RecordLayer, WritingContinuesTheHandshakeLayersSequence) {
   EXPECT_EQ(out[1], 23);
 }
 
+TEST(RecordLayer, RecognisesItsOwnRecordsWithoutChangingState) {
+  // The hand-over's proof: a record sealed at sequence 3 by a layer with our sending secret.
+  const traffic_secret a = secret_of(1), b = secret_of(2);
+  record_layer earlier(suite::aes_128_gcm_sha256, a, b, 3);
+  buffer_sink wire;
+  ASSERT_TRUE(earlier.write(as_bytes(std::string(1500, 't')), wire));  // beyond the stack scratch
+  record_layer s(suite::aes_128_gcm_sha256, a, b, 4);
+  EXPECT_TRUE(s.wrote(wire.bytes, 3));
+  EXPECT_FALSE(s.wrote(wire.bytes, 4));
+  EXPECT_FALSE(s.wrote(std::span(wire.bytes).first(4), 3));
+  record_layer other(suite::aes_128_gcm_sha256, b, a, 4);  // the peer's key: not ours
+  EXPECT_FALSE(other.wrote(wire.bytes, 3));
+  wire.bytes.back() ^= std::byte{1};
+  EXPECT_FALSE(s.wrote(wire.bytes, 3));
+  EXPECT_EQ(s.write_sequence(), 4U);  // the proof used sequence 3 but left ours alone
+  buffer_sink next;
+  ASSERT_TRUE(s.write(as_bytes("y"), next));
+  EXPECT_TRUE(s.wrote(next.bytes, 4));
+}
+
 TEST(RecordLayer, PartialInputAndSmallOutputAreReported) {
   pair p;
   buffer_sink wire, control;
