@@ -37,12 +37,41 @@ struct ws_accept_decision {
   int reject_status = 404;  ///< when not accepted: the HTTP status to answer (then close)
 };
 
+/// A client's address, "ip:port" or "[ipv6]:port", looked up and formatted when first read:
+/// a response log that never prints it costs no getpeername(2) and no formatting.
+/// Converts to std::string_view; the text is valid while the callback that received it runs.
+class peer_address {
+ public:
+  /// Looks the text up on first use: @p resolve(@p context) returns it and must stay valid
+  /// for the callback (what the server passes).
+  using resolver = std::string_view (*)(void* context);
+
+  peer_address() = default;
+  peer_address(std::string_view text) noexcept : text_(text) {}  // NOLINT: implicit, like a view
+  peer_address(const char* text) noexcept : text_(text) {}       // NOLINT: implicit, like a view
+  peer_address(resolver resolve, void* context) noexcept : resolve_(resolve), context_(context) {}
+
+  [[nodiscard]] std::string_view str() const {
+    if (resolve_ != nullptr) {
+      text_ = resolve_(context_);
+      resolve_ = nullptr;
+    }
+    return text_;
+  }
+  operator std::string_view() const { return str(); }  // NOLINT: implicit, like a view
+
+ private:
+  mutable std::string_view text_;
+  mutable resolver resolve_ = nullptr;
+  void* context_ = nullptr;
+};
+
 /// What the server knows of one response when it reports it to
 /// `application_methods::http_response_log_callback` (for access logs).
 struct http_response_info {
   int status = 0;           ///< status code of the response's status line (0: not recognised)
   std::uint64_t bytes = 0;  ///< plaintext bytes of the response, header block included
-  std::string_view peer;    ///< the client, "ip:port" (valid during the callback)
+  peer_address peer;        ///< the client, "ip:port" (valid during the callback)
 };
 
 class application_methods {

@@ -3,8 +3,8 @@
 // (application_methods::http_response_log_callback).
 //
 // Everything here runs on the loop thread and only adds to plain integers: no atomics, no
-// allocation on the hot path (the peer's address is formatted once per connection, and only
-// when a response is logged). The response's status is read from the first bytes of its
+// allocation on the hot path (the peer's address is looked up once per connection, and only
+// when a response log reads it). The response's status is read from the first bytes of its
 // status line as they are queued, so it works the same for http_write, http_send_file and
 // chunked responses without each of them reporting it.
 #include <charconv>
@@ -38,14 +38,21 @@ void network_server::impl::note_output(conn& k, std::span<const std::byte> plain
     k.resp_status = static_cast<std::uint16_t>(status);
 }
 
+namespace {
+std::string_view conn_peer(void* context) {
+  auto& k = *static_cast<server::connection*>(context);
+  if (k.peer.empty() && k.fd >= 0) k.peer = io::peer_name(k.fd);
+  return k.peer;
+}
+}  // namespace
+
 void network_server::impl::note_response(client_num_t c, conn& k) {
   ++stats_.responses;
-  if (k.peer.empty() && k.fd >= 0) k.peer = io::peer_name(k.fd);
   http_response_info info;
   // 101 is final for an upgrade; another 1xx here was only an interim response.
   info.status = k.resp_status >= 200 || k.resp_status == 101 ? k.resp_status : 0;
   info.bytes = k.resp_bytes;
-  info.peer = k.peer;
+  info.peer = peer_address(&conn_peer, &k);
   k.resp_status = 0;
   k.resp_bytes = 0;
   app_.http_response_log_callback(c, k.parser.request(), info);
