@@ -29,11 +29,17 @@ class timer_wheel {
 
   /// Arms (or re-arms) @p index to fire at @p deadline.
   void schedule(std::uint32_t index, time_ms deadline) {
+    // Moving an armed deadline later — what activity on a connection does, per request or
+    // message — only records it: the timer stays in its bucket until that bucket comes round,
+    // and advance() then moves it to the bucket of its new deadline. One store per re-arm
+    // instead of an unlink and a link.
+    if (bucket_of_[index] != none && deadline >= deadline_[index]) {
+      deadline_[index] = deadline;
+      return;
+    }
     cancel(index);
     deadline_[index] = deadline;
-    std::uint64_t tick = deadline / tick_ms_;
-    if (tick < current_tick_) tick = current_tick_;
-    link(index, static_cast<std::uint32_t>(tick % buckets_.size()));
+    link(index, bucket_for(deadline));
   }
 
   void cancel(std::uint32_t index) {
@@ -66,6 +72,9 @@ class timer_wheel {
         if (deadline_[i] <= now) {
           cancel(i);
           fire(i);
+        } else if (const std::uint32_t home = bucket_for(deadline_[i]); home != b) {
+          cancel(i);  // its deadline was pushed later: file it where that deadline falls
+          link(i, home);
         }
         i = after;
         // fire() may have unlinked `after`; restart the bucket from its head if so.
@@ -77,6 +86,12 @@ class timer_wheel {
 
  private:
   static constexpr std::uint32_t none = std::numeric_limits<std::uint32_t>::max();
+
+  [[nodiscard]] std::uint32_t bucket_for(time_ms deadline) const {
+    std::uint64_t tick = deadline / tick_ms_;
+    if (tick < current_tick_) tick = current_tick_;
+    return static_cast<std::uint32_t>(tick % buckets_.size());
+  }
 
   void link(std::uint32_t index, std::uint32_t b) {
     next_[index] = buckets_[b];

@@ -31,6 +31,37 @@ TEST(IoTimerWheel, RescheduleAndCancel) {
   EXPECT_EQ(fired, std::vector<std::uint32_t>{1});
 }
 
+TEST(IoTimerWheel, PushedLaterFiresOnlyAtTheNewDeadline) {
+  // Activity re-arms a connection's timer again and again with later deadlines, some more
+  // than a turn of the wheel away; each must fire once, at its last deadline.
+  timer_wheel w(4, 10, 4, 0);  // one turn = 40 ms
+  w.schedule(0, 20);
+  w.schedule(1, 20);
+  w.schedule(0, 25);   // same bucket
+  w.schedule(1, 115);  // nearly three turns on, another bucket
+  w.schedule(2, 30);
+  w.schedule(2, 70);  // the bucket of 30 comes round before 70's
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> fired;
+  for (std::uint64_t t = 0; t <= 200; t += 5) {
+    w.advance(t, [&](std::uint32_t i) { fired.emplace_back(t, i); });
+    if (t == 60) w.schedule(2, 90);  // pushed again after a move to its new bucket
+  }
+  const std::vector<std::pair<std::uint64_t, std::uint32_t>> expected = {
+      {25, 0}, {90, 2}, {115, 1}};
+  EXPECT_EQ(fired, expected);
+}
+
+TEST(IoTimerWheel, PulledEarlierIsMovedAtOnce) {
+  timer_wheel w(2, 10, 16, 0);
+  w.schedule(0, 150);
+  w.schedule(0, 30);
+  EXPECT_EQ(w.deadline(0), 30u);
+  std::vector<std::uint32_t> fired;
+  w.advance(30, [&](std::uint32_t i) { fired.push_back(i); });
+  EXPECT_EQ(fired, std::vector<std::uint32_t>{0});
+  EXPECT_FALSE(w.armed(0));
+}
+
 TEST(IoTimerWheel, DeadlinesBeyondOneTurnWaitForTheirTurn) {
   timer_wheel w(4, 10, 4, 0);  // one turn = 40 ms
   w.schedule(0, 125);
