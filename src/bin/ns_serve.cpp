@@ -23,7 +23,6 @@
 #include "bin/options.hpp"
 #include "bin/static_site.hpp"
 #include "bin/ws_endpoints.hpp"
-#include "bin/ws_endpoints.hpp"
 #include "bin/status.hpp"
 #include "tls/self_signed.hpp"
 

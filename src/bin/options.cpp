@@ -50,6 +50,18 @@ std::string usage() {
          "  --header-timeout S     seconds to receive a request's headers (default 10)\n"
          "  --idle-timeout S       seconds a keep-alive connection may stay idle (default 60)\n"
          "  --shutdown-deadline S  seconds SIGTERM waits for queued responses (default 5)\n"
+         "  --file-cache-mib N  memory for cached small files and file metadata, per thread\n"
+         "                     (default 64; 0: no cache)\n"
+         "  --large-reads-kib N  read a file in chunks of N KiB once its client keeps up\n"
+         "                     (default 1024; 0: always 64 KiB)\n"
+         "  --memory-trim-interval S  how often freed heap memory may be given back to the\n"
+         "                     kernel (default 10; 0: never)\n"
+         "  --ws-deflate MODE  permessage-deflate: off, shared (one compressor per thread,\n"
+         "                     the default) or dedicated (one per connection)\n"
+         "  --ws-ping-interval S  ping a WebSocket client silent for S seconds (default 30;\n"
+         "                     0: never)\n"
+         "  --ws-idle-timeout S  close a WebSocket connection silent for S seconds (default\n"
+         "                     60)\n"
          "  --log-level LEVEL  error log on stderr: debug, info, warn, error or off (default "
          "info)\n"
          "  --access-log FILE  one line per response in the combined log format, appended to\n"
@@ -86,6 +98,12 @@ bool known_setting(std::string_view name) {
                                                "log-level",
                                                "access-log",
                                                "status-path",
+                                               "file-cache-mib",
+                                               "large-reads-kib",
+                                               "memory-trim-interval",
+                                               "ws-deflate",
+                                               "ws-ping-interval",
+                                               "ws-idle-timeout",
                                                "config"};
   const std::string n = canonical(name);
   return std::find(std::begin(names), std::end(names), n) != std::end(names);
@@ -140,6 +158,47 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
     if (a == "header-timeout") out.server.header_timeout = ms;
     if (a == "idle-timeout") out.server.idle_timeout = ms;
     if (a == "shutdown-deadline") out.server.shutdown_deadline = ms;
+  } else if (a == "memory-trim-interval" || a == "ws-ping-interval") {
+    if (!parse_uint(v, 86400, n)) {
+      error = flag + ": '" + std::string(v) + "' is not a number of seconds (0-86400)";
+      return false;
+    }
+    const std::chrono::milliseconds ms{static_cast<long long>(n) * 1000};
+    if (a == "memory-trim-interval") out.server.memory_trim_interval = ms;
+    if (a == "ws-ping-interval") out.server.websocket.ping_interval = ms;
+  } else if (a == "ws-idle-timeout") {
+    if (!parse_uint(v, 86400, n) || n == 0) {
+      error = flag + ": '" + std::string(v) + "' is not a number of seconds (1-86400)";
+      return false;
+    }
+    out.server.websocket.idle_timeout = std::chrono::milliseconds{static_cast<long long>(n) * 1000};
+  } else if (a == "ws-deflate") {
+    if (v == "off") {
+      out.server.websocket.deflate = ws_deflate_mode::off;
+    } else if (v == "shared") {
+      out.server.websocket.deflate = ws_deflate_mode::shared;
+    } else if (v == "dedicated") {
+      out.server.websocket.deflate = ws_deflate_mode::dedicated;
+    } else {
+      error = flag + ": '" + std::string(v) + "' is not one of off, shared, dedicated";
+      return false;
+    }
+  } else if (a == "file-cache-mib") {
+    if (!parse_uint(v, 1024 * 1024, n)) {
+      error = flag + ": '" + std::string(v) + "' is not a number of MiB (0-1048576)";
+      return false;
+    }
+    out.server.files.cache_bytes = static_cast<std::size_t>(n) << 20;
+  } else if (a == "large-reads-kib") {
+    // The loop's budget for large buffers (16 MiB) grows to hold four, so that larger reads
+    // do not leave all but a transfer or two on the small ones.
+    if (!parse_uint(v, 16 * 1024, n)) {
+      error = flag + ": '" + std::string(v) + "' is not a number of KiB (0-16384)";
+      return false;
+    }
+    out.server.files.large_read_chunk_bytes = static_cast<std::size_t>(n) << 10;
+    out.server.files.large_read_budget_bytes = std::max(
+        out.server.files.large_read_budget_bytes, 4 * out.server.files.large_read_chunk_bytes);
   } else if (a == "threads") {
     if (!parse_uint(v, 256, n) || n == 0) {
       error = flag + ": '" + std::string(v) + "' is not a number between 1 and 256";

@@ -92,10 +92,30 @@ class NsServeCli : public ::testing::Test {
 TEST_F(NsServeCli, HelpDescribesEveryFlagWithDefaults) {
   const outcome o = run_ns_serve({"--help"});
   EXPECT_EQ(o.status, 0);
-  for (const char* flag :
-       {"--config", "--bind", "--port", "--root", "--cert", "--key", "--sni", "--threads",
-        "--plain", "--max-connections", "--handshake-timeout", "--header-timeout", "--idle-timeout",
-        "--shutdown-deadline", "--log-level", "--access-log", "--status-path", "--help"}) {
+  for (const char* flag : {"--config",
+                           "--bind",
+                           "--port",
+                           "--root",
+                           "--cert",
+                           "--key",
+                           "--sni",
+                           "--threads",
+                           "--plain",
+                           "--max-connections",
+                           "--handshake-timeout",
+                           "--header-timeout",
+                           "--idle-timeout",
+                           "--shutdown-deadline",
+                           "--file-cache-mib",
+                           "--large-reads-kib",
+                           "--memory-trim-interval",
+                           "--ws-deflate",
+                           "--ws-ping-interval",
+                           "--ws-idle-timeout",
+                           "--log-level",
+                           "--access-log",
+                           "--status-path",
+                           "--help"}) {
     EXPECT_NE(o.out.find(flag), std::string::npos) << flag;
   }
   EXPECT_NE(o.out.find("(default 8443)"), std::string::npos);
@@ -133,7 +153,9 @@ TEST_F(NsServeCli, MissingFiles) {
 }
 
 TEST_F(NsServeCli, UnusableKey) {
-  const std::string bad = dir_.write("garbage.key", "-----BEGIN " "PRIVATE KEY-----\nnope\n");
+  const std::string bad = dir_.write("garbage.key",
+                                     "-----BEGIN "
+                                     "PRIVATE KEY-----\nnope\n");
   const outcome o = run_ns_serve({"--port", "0", "--root", root_, "--cert", cert_, "--key", bad});
   expect_config_error(o, "garbage.key");
   // A path that exists but is no key file.
@@ -187,6 +209,28 @@ TEST_F(NsServeCli, ConfigFileErrorsNameFileAndLine) {
   expect_config_error(run_ns_serve({"--config", sw}), sw + ":1: plain: expected true or false");
   const std::string empty = dir_.write("empty.conf", "root =\n");
   expect_config_error(run_ns_serve({"--config", empty}), empty + ":1: --root needs a value");
+}
+
+// The WebSocket upgrade answer of /ws/echo to a client offering permessage-deflate.
+http_response upgrade_offering_deflate(std::uint16_t port) {
+  tls_client c;
+  if (!c.connect(port)) return {};
+  c.write(
+      "GET /ws/echo HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"
+      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+      "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n");
+  return c.read_response();
+}
+
+TEST_F(NsServeCli, WsDeflateFlagDecidesWhetherDeflateIsAgreed) {
+  for (const bool off : {false, true}) {
+    served s = start_ns_serve(off ? good({"--ws-deflate", "off"}) : good({}));
+    ASSERT_NE(s.port, 0) << s.process->stderr_text();
+    const http_response r = upgrade_offering_deflate(s.port);
+    EXPECT_EQ(r.status, 101);
+    EXPECT_EQ(r.headers.count("sec-websocket-extensions"), off ? 0u : 1u) << "off=" << off;
+    EXPECT_EQ(s.process->stop(SIGTERM, std::chrono::seconds(10)), 0) << s.process->stderr_text();
+  }
 }
 
 TEST_F(NsServeCli, ConfigFileFlagsOverrideAccessLogAndStatus) {

@@ -105,6 +105,45 @@ TEST(Options, ConfigFileCertificatesWhenNoFlagsGiveThem) {
   EXPECT_EQ(o.server.tls.certificates[1].key_file, "b.key");
 }
 
+TEST(Options, TuningFlagsReachTheServerConfig) {
+  ns::test::temp_dir dir;
+  const std::string conf = dir.write("s.conf", "ws_deflate = dedicated\nws_ping_interval = 0\n");
+  const char* argv[] = {"ns_serve", "--config",          conf.c_str(), "--file-cache-mib",
+                        "0",        "--large-reads-kib", "8192",       "--memory-trim-interval",
+                        "0",        "--ws-idle-timeout", "5"};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(11, const_cast<char**>(argv), o, err)) << err;
+  EXPECT_EQ(o.server.files.cache_bytes, 0u);
+  EXPECT_EQ(o.server.files.large_read_chunk_bytes, 8u << 20);
+  EXPECT_EQ(o.server.files.large_read_budget_bytes, 32u << 20);  // room for four
+  EXPECT_EQ(o.server.memory_trim_interval, std::chrono::milliseconds(0));
+  EXPECT_EQ(o.server.websocket.deflate, ns::ws_deflate_mode::dedicated);
+  EXPECT_EQ(o.server.websocket.ping_interval, std::chrono::milliseconds(0));
+  EXPECT_EQ(o.server.websocket.idle_timeout, std::chrono::seconds(5));
+
+  const char* small[] = {"ns_serve", "--large-reads-kib", "0", "--ws-deflate", "off"};
+  options d;
+  ASSERT_TRUE(parse_options(5, const_cast<char**>(small), d, err)) << err;
+  EXPECT_EQ(d.server.files.large_read_chunk_bytes, 0u);  // never switch
+  EXPECT_EQ(d.server.files.large_read_budget_bytes, 16u << 20);
+  EXPECT_EQ(d.server.websocket.deflate, ns::ws_deflate_mode::off);
+}
+
+TEST(Options, TuningFlagsRejectWhatTheyCannotMean) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"--ws-deflate", "gzip"},     {"--ws-idle-timeout", "0"},
+      {"--ws-ping-interval", "-1"}, {"--large-reads-kib", "65536"},
+      {"--file-cache-mib", "lots"}, {"--memory-trim-interval", "86401"}};
+  for (const auto& [flag, value] : bad) {
+    const char* argv[] = {"ns_serve", flag, value};
+    options o;
+    std::string err;
+    EXPECT_FALSE(parse_options(3, const_cast<char**>(argv), o, err)) << flag << " " << value;
+    EXPECT_EQ(err.rfind(std::string(flag) + ": '" + value + "'", 0), 0u) << err;
+  }
+}
+
 TEST(StatusJson, ContainsEveryCounter) {
   server_stats s;
   s.connections_open = 1;
