@@ -161,11 +161,17 @@ request_parser::request_parser(const ns::http_limits& limits)
 }
 
 void request_parser::reserve_head() {
-  // The limits bound every buffer, so reserving them whole means steady state never allocates.
+  // Room for a typical request head; a larger one grows the buffers (fields refer to the head
+  // by offset, so they survive that) and they keep their size: steady state never allocates.
+  // Reserving the limits whole (24 KiB and 5 KiB by default) cost every new connection 2.8 %
+  // more CPU (bench https_new_conn, 8 alternated runs: 187.4 → 182.1 µs/op): glibc served
+  // them from the top of the heap and gave it back at each close.
   // Not in the constructor: most connections are idle most of the time and hold none of this.
-  head_.reserve(limits_.max_request_line + limits_.max_header_bytes + 16);
-  fields_.reserve(limits_.max_header_count);
-  request_.headers.reserve(limits_.max_header_count);
+  constexpr std::size_t typical_head = 4096;
+  constexpr std::size_t typical_fields = 32;
+  head_.reserve(std::min(limits_.max_request_line + limits_.max_header_bytes + 16, typical_head));
+  fields_.reserve(std::min(limits_.max_header_count, typical_fields));
+  request_.headers.reserve(std::min(limits_.max_header_count, typical_fields));
 }
 
 bool request_parser::release_storage() noexcept {

@@ -283,5 +283,39 @@ TEST(HttpRequestParser, ReusesStorageAcrossRequests) {
   }
 }
 
+TEST(HttpRequestParser, HeadsBeyondTheFirstReservationGrowIntact) {
+  // A long target and 99 fields, ~16 KiB of fields in all: the buffers start small and
+  // grow while the head arrives in pieces; every view must still read what was sent.
+  const ns::http_limits lim;
+  std::string in = "GET /" + std::string(6000, 't') + " HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 98; ++i) {
+    in += "X-" + std::to_string(i) + ": " + std::string(150, static_cast<char>('a' + i % 26)) +
+          "\r\n";
+  }
+  in += "\r\n";
+  ASSERT_LT(in.size(), lim.max_request_line + lim.max_header_bytes);
+  request_parser p(lim);
+  std::string_view rest = in;
+  parse_result r{};
+  while (!rest.empty()) {
+    r = p.feed(rest.substr(0, std::min<std::size_t>(rest.size(), 1000)));
+    rest.remove_prefix(r.consumed);
+    if (r.status != parse_status::need_more) break;
+  }
+  ASSERT_EQ(r.status, parse_status::request_ready);
+  const auto& q = p.request();
+  EXPECT_EQ(q.target, "/" + std::string(6000, 't'));
+  ASSERT_EQ(q.headers.size(), 99u);
+  EXPECT_EQ(q.header("host"), "h");
+  for (int i = 0; i < 98; ++i) {
+    EXPECT_EQ(q.header("x-" + std::to_string(i)), std::string(150, static_cast<char>('a' + i % 26)))
+        << i;
+  }
+  // One more header is over max_header_count (100): refused, as before the reservation shrank.
+  std::string over = in.substr(0, in.size() - 2) + "Y: 1\r\nZ: 2\r\n\r\n";
+  request_parser strict(lim);
+  EXPECT_EQ(status_code(merge_chunks(run(strict, {over})).back().err), 431);
+}
+
 }  // namespace
 }  // namespace ns::http
