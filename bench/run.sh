@@ -8,7 +8,8 @@
 #            do not quote its figures)
 #   --only   run the scenarios whose name matches REGEX (e.g. '^wss_')
 # Env: NS_BENCH_BUILD (build dir, default build/release), NS_BENCH_PORT (default 28443),
-#      NS_BENCH_RUNS, NS_BENCH_SECONDS, NS_BENCH_IDLE (override the defaults).
+#      NS_BENCH_RUNS, NS_BENCH_SECONDS, NS_BENCH_IDLE (override the defaults),
+#      NS_BENCH_NS_ARGS (extra ns_serve flags, for A/B runs of a setting).
 set -euo pipefail
 
 quick=0
@@ -89,7 +90,8 @@ start_server() {  # ns | nginx | node | node_deflate
     ns)
       taskset -c 1 "$ns_serve" --root "$out/root" --cert "$out/cert.pem" --key "$out/key.pem" \
         --threads 1 --port "$port" --log-level warn --max-connections 30000 \
-        --idle-timeout 3600 --handshake-timeout 60 --header-timeout 60 >>"$out/ns_serve.log" 2>&1 &
+        --idle-timeout 3600 --handshake-timeout 60 --header-timeout 60 ${NS_BENCH_NS_ARGS:-} \
+        >>"$out/ns_serve.log" 2>&1 &
       launch_pid=$! server_pid=$launch_pid
       ;;
     nginx)

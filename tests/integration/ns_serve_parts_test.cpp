@@ -110,10 +110,12 @@ TEST(Options, TuningFlagsReachTheServerConfig) {
   const std::string conf = dir.write("s.conf", "ws_deflate = dedicated\nws_ping_interval = 0\n");
   const char* argv[] = {"ns_serve", "--config",          conf.c_str(), "--file-cache-mib",
                         "0",        "--large-reads-kib", "8192",       "--memory-trim-interval",
-                        "0",        "--ws-idle-timeout", "5"};
+                        "0",        "--ws-idle-timeout", "5",          "--tls-records",
+                        "openssl"};
   options o;
   std::string err;
-  ASSERT_TRUE(parse_options(11, const_cast<char**>(argv), o, err)) << err;
+  ASSERT_TRUE(parse_options(13, const_cast<char**>(argv), o, err)) << err;
+  EXPECT_FALSE(o.server.tls.own_record_layer);
   EXPECT_EQ(o.server.files.cache_bytes, 0u);
   EXPECT_EQ(o.server.files.large_read_chunk_bytes, 8u << 20);
   EXPECT_EQ(o.server.files.large_read_budget_bytes, 32u << 20);  // room for four
@@ -128,13 +130,15 @@ TEST(Options, TuningFlagsReachTheServerConfig) {
   EXPECT_EQ(d.server.files.large_read_chunk_bytes, 0u);  // never switch
   EXPECT_EQ(d.server.files.large_read_budget_bytes, 16u << 20);
   EXPECT_EQ(d.server.websocket.deflate, ns::ws_deflate_mode::off);
+  EXPECT_TRUE(d.server.tls.own_record_layer);  // the default
 }
 
 TEST(Options, TuningFlagsRejectWhatTheyCannotMean) {
   const std::pair<const char*, const char*> bad[] = {
       {"--ws-deflate", "gzip"},     {"--ws-idle-timeout", "0"},
       {"--ws-ping-interval", "-1"}, {"--large-reads-kib", "65536"},
-      {"--file-cache-mib", "lots"}, {"--memory-trim-interval", "86401"}};
+      {"--file-cache-mib", "lots"}, {"--memory-trim-interval", "86401"},
+      {"--tls-records", "kernel"}};
   for (const auto& [flag, value] : bad) {
     const char* argv[] = {"ns_serve", flag, value};
     options o;

@@ -92,6 +92,23 @@ TEST(TlsHandover, Tls12StaysWithOpenSsl) {
   EXPECT_EQ(c.p.client_received, "hello");
 }
 
+TEST(TlsHandover, OffByConfigurationOpenSslKeepsTheRecords) {
+  // tls_config::own_record_layer = false: no key log, no secrets, no hand-over — and the
+  // connection works as before on OpenSSL's record layer.
+  const auto off = context::server_from_pem({pki().chain.leaf}, nullptr, false);
+  session server(off);
+  session client(client_ctx(), localhost());
+  mem_pipe p(client, server);
+  ASSERT_TRUE(p.pump()) << client.last_error() << " / " << server.last_error();
+  EXPECT_STREQ(server.version(), "TLSv1.3");
+  EXPECT_FALSE(server.handed_over());
+  EXPECT_NE(server.native_handle(), nullptr);
+  p.send(client, "ping");
+  EXPECT_EQ(p.server_received, "ping");
+  p.send(server, pattern(40000));
+  EXPECT_EQ(p.client_received, pattern(40000));
+}
+
 TEST(TlsHandover, ResumedSessionsHandOverToo) {
   saved_session saved;
   {
