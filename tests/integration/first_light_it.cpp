@@ -111,7 +111,7 @@ TEST_F(FirstLight, MissingFileIs404AndTraversalNeverEscapes) {
 TEST_F(FirstLight, ThousandSequentialConnectionsLeaveFdCountUnchanged) {
   // Warm up once so lazily opened descriptors (none expected) are counted in the baseline.
   ASSERT_EQ(https_get(server_.port, "/").status, 200);
-  const int before = open_fd_count(server_.process->pid());
+  const int before = settled_fd_count(server_.process->pid());
   ASSERT_GT(before, 0);
   for (int i = 0; i < 1000; ++i) {
     tls_client c;
@@ -148,7 +148,7 @@ TEST_F(FirstLight, GarbageHandshakeDoesNotDisturbAGoodClient) {
 
 TEST_F(FirstLight, ClientClosingMidHandshakeLeavesNoFd) {
   ASSERT_EQ(https_get(server_.port, "/").status, 200);
-  const int before = open_fd_count(server_.process->pid());
+  const int before = settled_fd_count(server_.process->pid());
   for (int i = 0; i < 50; ++i) {
     const int fd = tcp_connect(server_.port);
     ASSERT_GE(fd, 0);

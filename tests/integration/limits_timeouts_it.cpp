@@ -193,7 +193,7 @@ TEST(ConnectionLimit, TwoThousandClientsAgainstALimitOfOneThousand) {
                              "1000", "--log-level", "error"});
   ASSERT_NE(s.port, 0) << s.process->stderr_text();
   ASSERT_EQ(https_get(s.port, "/").status, 200);
-  const int baseline = open_fd_count(s.process->pid());
+  const int baseline = settled_fd_count(s.process->pid());
 
   std::vector<std::unique_ptr<tls_client>> served_clients;
   for (int i = 0; i < 1000; ++i) {

@@ -66,7 +66,7 @@ TEST(StalledReader, StreamedFileNeverReadIsCutOffByTheIdleTimeout) {
   stalled_fixture f;
   ASSERT_NE(f.s.port, 0) << f.s.process->stderr_text();
   ASSERT_EQ(https_get(f.s.port, "/index.html").status, 200);
-  const int baseline = open_fd_count(f.s.process->pid());
+  const int baseline = settled_fd_count(f.s.process->pid());
   auto clients = stall(f.s.port, "GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n", 5);
   // Idle timeout 2 s: after 8 s none of the five (nor their file descriptors) may be held.
   EXPECT_EQ(f.held_after(baseline, std::chrono::seconds(8)), 0);
@@ -79,7 +79,7 @@ TEST(StalledReader, PipelinedResponsesNeverReadAreCutOffByTheIdleTimeout) {
   ASSERT_NE(f.s.port, 0) << f.s.process->stderr_text();
   f.dir.write("www/mid.bin", std::string(200u * 1024, 'm'));
   ASSERT_EQ(https_get(f.s.port, "/mid.bin").status, 200);
-  const int baseline = open_fd_count(f.s.process->pid());
+  const int baseline = settled_fd_count(f.s.process->pid());
   std::string pipeline;
   for (int i = 0; i < 200; ++i) pipeline += "GET /mid.bin HTTP/1.1\r\nHost: x\r\n\r\n";
   auto clients = stall(f.s.port, pipeline, 5);

@@ -148,7 +148,7 @@ TEST_F(Tls, ClientCloseNotifyEndsTheConnectionCleanly) {
 
 TEST_F(Tls, HostileHandshakesAreClosedAndLeaveNoFd) {
   ASSERT_EQ(https_get(server_.port, "/").status, 200);
-  const int before = open_fd_count(server_.process->pid());
+  const int before = settled_fd_count(server_.process->pid());
   const std::vector<std::string> inputs = {
       std::string("\x16\x03\x01\x00\x30\x01\x00\x00\x2c\x03\x01", 11),  // truncated hello
       std::string("\x16\x03\x00\x00\x2d\x01\x00\x00\x29\x03\x00", 11) +

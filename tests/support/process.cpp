@@ -127,6 +127,23 @@ int wait_fd_count_at_most(pid_t pid, int target, std::chrono::milliseconds limit
   return now;
 }
 
+int settled_fd_count(pid_t pid) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  int last = open_fd_count(pid);
+  auto stable_since = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const int now = open_fd_count(pid);
+    if (now != last) {
+      last = now;
+      stable_since = std::chrono::steady_clock::now();
+    } else if (std::chrono::steady_clock::now() - stable_since >= std::chrono::milliseconds(100)) {
+      break;
+    }
+  }
+  return last;
+}
+
 long rss_kib(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string line;

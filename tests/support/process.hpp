@@ -43,6 +43,9 @@ int open_fd_count(pid_t pid);
 /// are asynchronous: a server reaps its connections a little after the clients left).
 /// Returns the last count seen.
 int wait_fd_count_at_most(pid_t pid, int target, std::chrono::milliseconds limit);
+/// open_fd_count(@p pid) once it has stayed the same for 100 ms (at most 2 s): a baseline
+/// taken right after a client hung up could still count the server's end of it.
+int settled_fd_count(pid_t pid);
 /// Resident set size of @p pid in KiB (VmRSS).
 long rss_kib(pid_t pid);
 
