@@ -52,6 +52,9 @@ std::string usage() {
          "  --shutdown-deadline S  seconds SIGTERM waits for queued responses (default 5)\n"
          "  --file-cache-mib N  memory for cached small files and file metadata, per thread\n"
          "                     (default 64; 0: no cache)\n"
+         "  --file-cache-file-kib N  files up to N KiB are kept in memory by that cache\n"
+         "                     (default 256, at most 16384); larger ones are read for every\n"
+         "                     response. A miss reads the whole file before its first byte.\n"
          "  --large-reads-kib N  read a file in chunks of N KiB once its client keeps up\n"
          "                     (default 1024; 0: always 64 KiB)\n"
          "  --memory-trim-interval S  how often freed heap memory may be given back to the\n"
@@ -102,6 +105,7 @@ bool known_setting(std::string_view name) {
                                                "access-log",
                                                "status-path",
                                                "file-cache-mib",
+                                               "file-cache-file-kib",
                                                "large-reads-kib",
                                                "memory-trim-interval",
                                                "tls-records",
@@ -199,6 +203,13 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
       return false;
     }
     out.server.files.cache_bytes = static_cast<std::size_t>(n) << 20;
+  } else if (a == "file-cache-file-kib") {
+    // Bounded: every connection that misses reads its own copy of the file before sending.
+    if (!parse_uint(v, 16 * 1024, n)) {
+      error = flag + ": '" + std::string(v) + "' is not a number of KiB (0-16384)";
+      return false;
+    }
+    out.server.files.cache_max_file_bytes = static_cast<std::size_t>(n) << 10;
   } else if (a == "large-reads-kib") {
     // The loop's budget for large buffers (16 MiB) grows to hold four, so that larger reads
     // do not leave all but a transfer or two on the small ones.

@@ -108,13 +108,18 @@ TEST(Options, ConfigFileCertificatesWhenNoFlagsGiveThem) {
 TEST(Options, TuningFlagsReachTheServerConfig) {
   ns::test::temp_dir dir;
   const std::string conf = dir.write("s.conf", "ws_deflate = dedicated\nws_ping_interval = 0\n");
-  const char* argv[] = {"ns_serve", "--config",          conf.c_str(), "--file-cache-mib",
-                        "0",        "--large-reads-kib", "8192",       "--memory-trim-interval",
-                        "0",        "--ws-idle-timeout", "5",          "--tls-records",
-                        "openssl"};
+  const char* argv[] = {"ns_serve",   "--config",
+                        conf.c_str(), "--file-cache-mib",
+                        "0",          "--large-reads-kib",
+                        "8192",       "--memory-trim-interval",
+                        "0",          "--ws-idle-timeout",
+                        "5",          "--tls-records",
+                        "openssl",    "--file-cache-file-kib",
+                        "1024"};
   options o;
   std::string err;
-  ASSERT_TRUE(parse_options(13, const_cast<char**>(argv), o, err)) << err;
+  ASSERT_TRUE(parse_options(15, const_cast<char**>(argv), o, err)) << err;
+  EXPECT_EQ(o.server.files.cache_max_file_bytes, 1u << 20);
   EXPECT_FALSE(o.server.tls.own_record_layer);
   EXPECT_EQ(o.server.files.cache_bytes, 0u);
   EXPECT_EQ(o.server.files.large_read_chunk_bytes, 8u << 20);
@@ -131,6 +136,7 @@ TEST(Options, TuningFlagsReachTheServerConfig) {
   EXPECT_EQ(d.server.files.large_read_budget_bytes, 16u << 20);
   EXPECT_EQ(d.server.websocket.deflate, ns::ws_deflate_mode::off);
   EXPECT_TRUE(d.server.tls.own_record_layer);  // the default
+  EXPECT_EQ(d.server.files.cache_max_file_bytes, 256u << 10);
 }
 
 TEST(Options, TuningFlagsRejectWhatTheyCannotMean) {
@@ -138,7 +144,7 @@ TEST(Options, TuningFlagsRejectWhatTheyCannotMean) {
       {"--ws-deflate", "gzip"},     {"--ws-idle-timeout", "0"},
       {"--ws-ping-interval", "-1"}, {"--large-reads-kib", "65536"},
       {"--file-cache-mib", "lots"}, {"--memory-trim-interval", "86401"},
-      {"--tls-records", "kernel"}};
+      {"--tls-records", "kernel"},  {"--file-cache-file-kib", "16385"}};
   for (const auto& [flag, value] : bad) {
     const char* argv[] = {"ns_serve", flag, value};
     options o;
