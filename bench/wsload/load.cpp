@@ -90,6 +90,14 @@ class runner : public client_handler {
   void send_next(client& c);
   void error(client& c, const std::string& why);
   void print(double secs, const proc_sample& s0, const proc_sample& s1, double c0, double c1);
+  std::size_t count_ready() const;
+  bool all_agreed() const { return opened_ > 0 && agreed_ == opened_; }
+  // What the exit status and the report judge a run by: a run that lost connections or made
+  // no operation measured something other than the scenario, so it must not read as a figure.
+  bool valid(std::size_t ready) const {
+    return st_.errors == 0 && (!o_.deflate || all_agreed()) && (o_.mode == "idle" || st_.ops > 0) &&
+           (o_.mode == "storm" || ready == slots_.size());
+  }
 
   const load_options& o_;
   SSL_CTX* ctx_;
@@ -102,6 +110,7 @@ class runner : public client_handler {
   bool stopping_ = false;
   std::uint64_t end_ns_ = 0;
   std::size_t opened_ = 0;
+  std::size_t agreed_ = 0;   // opened connections that agreed permessage-deflate
   std::size_t pending_ = 0;  // connections still being set up
   // broadcast
   std::vector<std::byte> bmsg_;
@@ -150,6 +159,7 @@ void runner::on_open(client& c) {
   c.opened = true;
   --pending_;
   ++opened_;
+  if (c.deflate_agreed()) ++agreed_;
   if (o_.mode == "storm") {
     if (measuring_) {
       ++st_.ops;
@@ -245,15 +255,20 @@ int runner::run() {
         now_ns() + 30'000'000'000ull);
     loop_until([] { return false; }, now_ns() + 1'000'000'000ull);
     const proc_sample after = sample_proc(o_.server_pid);
+    const std::size_t ready = count_ready();
+    char per[32] = "null";  // no figure without a server to sample
+    if (base.rss_kb != 0 && after.rss_kb != 0) {
+      std::snprintf(per, sizeof per, "%.0f",
+                    (static_cast<double>(after.rss_kb) - base.rss_kb) * 1024.0 / n);
+    }
     char line[512];
-    const double per =
-        o_.server_pid != 0 ? (static_cast<double>(after.rss_kb) - base.rss_kb) * 1024.0 / n : 0;
     std::snprintf(line, sizeof line,
                   "{\"label\":\"%s\",\"mode\":\"idle\",\"http\":%s,\"deflate\":%s,\"conns\":%zu,"
-                  "\"deflate_agreed\":%s,\"rss_before_kb\":%llu,\"rss_after_kb\":%llu,"
-                  "\"rss_per_conn_bytes\":%.0f,\"errors\":%llu}",
+                  "\"conns_wanted\":%zu,\"conns_open\":%zu,\"deflate_agreed\":%s,"
+                  "\"rss_before_kb\":%llu,\"rss_after_kb\":%llu,\"rss_per_conn_bytes\":%s,"
+                  "\"errors\":%llu}",
                   o_.label.c_str(), o_.client.http_only ? "true" : "false",
-                  o_.deflate ? "true" : "false", n, slots_[0]->deflate_agreed() ? "true" : "false",
+                  o_.deflate ? "true" : "false", n, n, ready, all_agreed() ? "true" : "false",
                   static_cast<unsigned long long>(base.rss_kb),
                   static_cast<unsigned long long>(after.rss_kb), per,
                   static_cast<unsigned long long>(st_.errors));
@@ -261,7 +276,7 @@ int runner::run() {
     loop_until([] { return false; },
                o_.hold > 0 ? now_ns() + static_cast<std::uint64_t>(o_.hold * 1e9) : 0);
     std::printf("%s\n", line);
-    return st_.errors == 0 ? 0 : 1;
+    return valid(ready) ? 0 : 1;
   }
   // Measured phase.
   measuring_ = true;
@@ -286,7 +301,16 @@ int runner::run() {
   stopping_ = true;
   measuring_ = false;
   print(static_cast<double>(t1 - t0) / 1e9, s0, s1, c0, c1);
-  return st_.errors == 0 ? 0 : 1;
+  return valid(count_ready()) ? 0 : 1;
+}
+
+// Connections still doing what the scenario measures: open, and in idle WSS mode past their
+// one echo (a connection the server closed, even cleanly, no longer costs it memory or work).
+std::size_t runner::count_ready() const {
+  return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [&](const auto& c) {
+    return c != nullptr && c->state() == phase::open &&
+           (o_.mode != "idle" || o_.client.http_only || c->seq == 0xffffffff);
+  }));
 }
 
 void runner::print(double secs, const proc_sample& s0, const proc_sample& s1, double c0,
@@ -301,17 +325,21 @@ void runner::print(double secs, const proc_sample& s0, const proc_sample& s1, do
   const double ops = static_cast<double>(st_.ops);
   std::string err = st_.first_error;
   std::replace(err.begin(), err.end(), '"', '\'');
+  char per_op[32] = "null";  // zero operations have no cost per operation, not a cost of 0
+  if (st_.ops > 0 && o_.server_pid != 0) {
+    std::snprintf(per_op, sizeof per_op, "%.3f", server_cpu * 1e6 / ops);
+  }
   std::printf(
       "{\"label\":\"%s\",\"mode\":\"%s\",\"conns\":%d,\"size\":%zu,\"text\":%s,\"deflate\":%s,"
-      "\"deflate_agreed\":%s,\"seconds\":%.3f,\"ops\":%llu,\"rate\":%.1f,\"mb_per_s\":%.2f,"
-      "\"p50_us\":%.0f,\"p99_us\":%.0f,\"server_cpu_s\":%.3f,\"server_us_per_op\":%.3f,"
-      "\"server_cpu_pct\":%.1f,\"client_cpu_pct\":%.1f,\"errors\":%llu,\"first_error\":\"%s\"}\n",
+      "\"deflate_agreed\":%s,\"conns_wanted\":%zu,\"conns_open\":%zu,\"seconds\":%.3f,"
+      "\"ops\":%llu,\"rate\":%.1f,\"mb_per_s\":%.2f,\"p50_us\":%.0f,\"p99_us\":%.0f,"
+      "\"server_cpu_s\":%.3f,\"server_us_per_op\":%s,\"server_cpu_pct\":%.1f,"
+      "\"client_cpu_pct\":%.1f,\"errors\":%llu,\"first_error\":\"%s\"}\n",
       o_.label.c_str(), o_.mode.c_str(), o_.conns, o_.size, o_.text ? "true" : "false",
-      o_.deflate ? "true" : "false",
-      (!slots_.empty() && slots_[0] && slots_[0]->deflate_agreed()) ? "true" : "false", secs,
-      static_cast<unsigned long long>(st_.ops), ops / secs,
-      static_cast<double>(st_.bytes) / secs / 1e6, pct(0.50), pct(0.99), server_cpu,
-      ops > 0 ? server_cpu * 1e6 / ops : 0, 100.0 * server_cpu / secs, 100.0 * (c1 - c0) / secs,
+      o_.deflate ? "true" : "false", all_agreed() ? "true" : "false", slots_.size(), count_ready(),
+      secs, static_cast<unsigned long long>(st_.ops), ops / secs,
+      static_cast<double>(st_.bytes) / secs / 1e6, pct(0.50), pct(0.99), server_cpu, per_op,
+      100.0 * server_cpu / secs, 100.0 * (c1 - c0) / secs,
       static_cast<unsigned long long>(st_.errors), err.c_str());
   std::fflush(stdout);
 }
