@@ -7,6 +7,9 @@
 #   --quick  every scenario ~2 s, 1 run, 1,000 idle connections (checks the suite works;
 #            do not quote its figures)
 #   --only   run the scenarios whose name matches REGEX (e.g. '^wss_')
+# A run that errs, makes no operation, loses its server or misses its precondition (deflate
+# agreed, every connection open) is recorded as invalid; report.py names it, leaves it out of
+# every median and exits non-zero, so this script fails.
 # Env: NS_BENCH_BUILD (build dir, default build/release), NS_BENCH_PORT (default 28443),
 #      NS_BENCH_RUNS, NS_BENCH_SECONDS, NS_BENCH_IDLE (override the defaults),
 #      NS_BENCH_NS_ARGS (extra ns_serve flags, for A/B runs of a setting).
@@ -42,6 +45,7 @@ for tool in wrk nginx node npm openssl taskset python3; do
     break
   fi
 done
+# A peer still missing now is not skipped: its runs fail to start and are recorded as failed.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || ulimit -n 20000 2>/dev/null || true
 if (($(ulimit -n) < idle + 200)); then
   echo "run.sh: open-file limit $(ulimit -n) is below $((idle + 200)); idle scenarios may fail" >&2
@@ -74,18 +78,28 @@ mkdir -p "$out/root"
 # --- servers ----------------------------------------------------------------------------------
 server_pid=''  # the process whose CPU is measured (nginx: its one worker)
 launch_pid=''
+start_error=''  # why start_server failed
 
-wait_port() {
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
+
+wait_port() {  # until the launched server listens; fails at once if it exits
   local i
   for i in $(seq 1 200); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    kill -0 "$launch_pid" 2>/dev/null || return 1
+    if listening; then return 0; fi
     sleep 0.05
   done
-  echo "run.sh: server did not listen on $port" >&2
   return 1
 }
 
-start_server() {  # ns | nginx | node | node_deflate
+start_server() {  # ns | nginx | node | node_deflate; on failure sets start_error
+  local log=$out/${1%_deflate}.log
+  [[ $1 == ns ]] && log=$out/ns_serve.log
+  # Anything else listening there would be measured in this server's place.
+  if listening; then
+    start_error="port $port was already in use before $1 started"
+    return 1
+  fi
   case $1 in
     ns)
       taskset -c 1 "$ns_serve" --root "$out/root" --cert "$out/cert.pem" --key "$out/key.pem" \
@@ -111,13 +125,21 @@ start_server() {  # ns | nginx | node | node_deflate
       launch_pid=$! server_pid=$launch_pid
       ;;
   esac
-  wait_port
+  if ! wait_port; then
+    start_error="$1 did not start listening on $port ($log: $(tail -1 "$log" 2>/dev/null))"
+    return 1
+  fi
   if [[ $1 == nginx ]]; then
-    server_pid=$(pgrep -P "$launch_pid" | head -1)
+    server_pid=$(pgrep -P "$launch_pid" | head -1) || true
+    if [[ -z $server_pid ]]; then
+      start_error="nginx worker process not found"
+      return 1
+    fi
   fi
 }
 
 stop_server() {
+  [[ -n $launch_pid ]] || return 0
   kill -TERM "$launch_pid" 2>/dev/null || true
   wait "$launch_pid" 2>/dev/null || true
   launch_pid='' server_pid=''
@@ -130,48 +152,73 @@ cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"; }
 raw=$out/raw.jsonl
 : >"$raw"
 
-record() {  # scenario server run json
-  python3 -c 'import json,sys; d=json.loads(sys.argv[4]); d.update(scenario=sys.argv[1], server=sys.argv[2], run=int(sys.argv[3])); print(json.dumps(d))' \
-    "$1" "$2" "$3" "$4" >>"$raw"
+record() {  # scenario server run peer exit-status server-alive start-error client-output
+  python3 - "$@" >>"$raw" <<'EOF'
+import json, sys
+name, server, run, peer, status, alive, start_error, res = sys.argv[1:9]
+try:
+    d = json.loads(res) if not start_error else {'error': start_error}
+    if not isinstance(d, dict):
+        raise ValueError
+except ValueError:
+    d = {'error': 'no JSON result from the load tool: ' + res[-200:]}
+d.update(scenario=name, server=server, run=int(run), peer=peer,
+         exit_status=None if status == '' else int(status), server_alive=alive == 'true')
+print(json.dumps(d))
+EOF
+  tail -1 "$raw"
 }
 
-run_wrk() {  # url [wrk args...] → JSON with server and client CPU
+run_wrk() {  # url [wrk args...] → JSON with server and client CPU; fails as wrk did
   local url=$1
   shift
-  local c0 t0 res t1 c1 cli
+  local c0 res c1
   c0=$(cpu_ticks "$server_pid")
-  res=$( (taskset -c 0 wrk -t1 -d"${secs}s" --timeout 10s -s "$repo/bench/wrk/report.lua" "$@" "$url" \
-    | tail -1; times) 2>&1)
+  # wrk's output, its exit status, then `times` (its last line: the children's CPU, i.e. wrk's).
+  res=$( (taskset -c 0 wrk -t1 -d"${secs}s" --timeout 10s -s "$repo/bench/wrk/report.lua" "$@" \
+    "$url" 2>&1; echo "wrk-exit $?"; times) 2>&1)
   c1=$(cpu_ticks "$server_pid")
-  cli=$(tail -1 <<<"$res" | awk '{ split($1,u,/[ms]/); split($2,s,/[ms]/); print u[1]*60+u[2]+s[1]*60+s[2] }')
-  python3 - "$(head -1 <<<"$res")" "$c0" "$c1" "$cli" "$(getconf CLK_TCK)" <<'EOF'
+  python3 - "$res" "$c0" "$c1" "$(getconf CLK_TCK)" <<'EOF'
 import json, sys
-d = json.loads(sys.argv[1])
-cpu = (float(sys.argv[3]) - float(sys.argv[2])) / float(sys.argv[5])
+lines = sys.argv[1].splitlines()
+status = int(next(l.split()[1] for l in lines if l.startswith('wrk-exit ')))
+found = [l for l in lines if l.startswith('{')]
+if status != 0 or not found:
+    said = [l for l in lines[:-2] if not l.startswith('wrk-exit ')]
+    print(json.dumps({'error': f'wrk exited {status}: ' + ' | '.join(said[-3:])[-300:]}))
+    sys.exit(status or 1)
+d = json.loads(found[-1])
+u, s = (float(m) * 60 + float(x) for m, x in (t.rstrip('s').split('m') for t in lines[-1].split()))
+cpu = (float(sys.argv[3]) - float(sys.argv[2])) / float(sys.argv[4])
+# Zero requests have no cost per request: null, never 0 (which would read as free).
 d.update(ops=d['requests'], server_cpu_s=cpu,
-         server_us_per_op=cpu * 1e6 / d['requests'] if d['requests'] else 0,
-         server_cpu_pct=100 * cpu / d['seconds'], client_cpu_pct=100 * float(sys.argv[4]) / d['seconds'])
+         server_us_per_op=cpu * 1e6 / d['requests'] if d['requests'] else None,
+         server_cpu_pct=100 * cpu / d['seconds'], client_cpu_pct=100 * (u + s) / d['seconds'])
 print(json.dumps(d))
 EOF
 }
 
-run_wsload() {  # wsload args...
-  taskset -c 0 "$wsload" --port "$port" --server-pid "$server_pid" "$@" || true
+run_wsload() {  # wsload args...; exits non-zero when the run did not hold (report.py says why)
+  taskset -c 0 "$wsload" --port "$port" --server-pid "$server_pid" "$@"
 }
 
+# Every run of both servers is recorded, failed ones too (with why), so report.py can judge it.
 scenario() {  # name ours peer client-command...
   local name=$1 ours=$2 peer=$3
   shift 3
   [[ $name =~ $only ]] || return 0
-  local r s order res
+  local r s order res status alive
   for r in $(seq 1 "$runs"); do
     if ((r % 2)); then order="$ours $peer"; else order="$peer $ours"; fi
     for s in $order; do
-      start_server "$s"
-      res=$("$@" | tail -1)
+      res='' status='' alive=false start_error=''
+      if start_server "$s"; then
+        status=0
+        res=$("$@" | tail -1) || status=$?
+        if kill -0 "$server_pid" 2>/dev/null; then alive=true; fi
+      fi
       stop_server
-      if [[ -z $res || $res != \{* ]]; then res='{"error":"no result"}'; fi
-      record "$name" "$s" "$r" "$res"
+      res=$(record "$name" "$s" "$r" "$peer" "$status" "$alive" "$start_error" "$res")
       echo "   [${SECONDS}s] $name $s run $r: $res" >&2
     done
   done
@@ -198,4 +245,6 @@ scenario idle_wss_deflate ns node_deflate idle_wss --size 64 --text --deflate
 scenario idle_wss_deflate_nct ns node_deflate idle_wss --size 64 --text \
   --offer 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits'
 
-python3 "$repo/bench/report.py" "$raw" "$out/results.json" $([[ $quick == 1 ]] && echo --quick)
+# The last command: its exit status (non-zero when a run is invalid) is the script's.
+python3 "$repo/bench/report.py" "$raw" "$out/results.json" --runs "$runs" --only "$only" \
+  $([[ $quick == 1 ]] && echo --quick)
