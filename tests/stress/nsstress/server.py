@@ -98,6 +98,20 @@ class Server:
     def fd_count(self):
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
 
+    def send_queues(self):
+        """Bytes waiting in the kernel send queue (written, not yet acknowledged) of each of the
+        server's established TCP connections, keyed by the peer's port: /proc/net/tcp, whose
+        tx_queue column is what the peer has not taken. IPv4 only: ns_serve listens on 127.0.0.1
+        here."""
+        queues = {}
+        with open("/proc/net/tcp") as f:
+            next(f)  # the header line
+            for line in f:
+                _, local, peer, state, queue = line.split()[:5]
+                if state == "01" and int(local.split(":")[1], 16) == self.port:  # ESTABLISHED
+                    queues[int(peer.split(":")[1], 16)] = int(queue.split(":")[0], 16)
+        return queues
+
     def wait_fds(self, baseline, timeout=15.0):
         """Polls until the descriptor count is back to `baseline` (closes are asynchronous)."""
         deadline = time.monotonic() + timeout

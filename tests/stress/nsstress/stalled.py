@@ -4,36 +4,77 @@ A connection whose response cannot be delivered must not hold its slot, descript
 buffers for ever — otherwise `max-connections` such clients lock everyone else out (the
 "slow read" attack). Kinds: a GET of the 32 MiB streamed file, a pipeline of 200 GETs of the
 cached 200 KiB file, a WebSocket echo client that sends 64 × 256 KiB and reads nothing.
-Pass: every one is cut off by the server within `cut_within` s after it stopped reading
-(the server runs with --idle-timeout `idle_timeout`); fds back to the baseline."""
+Pass: every client connected (WebSocket: upgraded) and was seen stalled — the server's socket
+to it holding at least STALLED_QUEUE unsent bytes — else the attack did not run as designed;
+every one is cut off by the server within `cut_within` s after it stopped reading (the server
+runs with --idle-timeout `idle_timeout`); fds back to the baseline."""
 import asyncio
+import threading
 
 from . import proto
 from .conn import Closed, TlsConn
 from .probe import Result, count_errors
+
+# A stalled client's 4 KiB receive buffer (the kernel doubles it) takes a few KiB; a server
+# socket with 64 KiB waiting on it is blocked on that peer. Measured (release): 2.8 MB waiting
+# on every client of every kind until the cut; an error answer (a few hundred bytes) stays far
+# below.
+STALLED_QUEUE = 64 * 1024
 
 
 def server_args(cfg):
     return ["--idle-timeout", str(cfg["idle_timeout"])]
 
 
-async def _stall(port, kind, stalled):
-    """Sends the requests, then never reads; returns the connection (closed by the caller)."""
+class _QueueWatch:
+    """The largest kernel send queue the server's socket to each peer port reached while the
+    watch ran. A thread samples it: the event loop can be busy encrypting for seconds, longer
+    than the server lets a stalled client live."""
+
+    def __init__(self, server, interval=0.05):
+        self.peak = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(server, interval), daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self, server, interval):
+        while not self._stop.is_set():
+            for port, queued in server.send_queues().items():
+                self.peak[port] = max(queued, self.peak.get(port, 0))
+            self._stop.wait(interval)
+
+
+async def _stall(port, kind):
+    """Connects (and upgrades, for "ws"), sends the requests, then never reads; returns the
+    connection (closed by the caller) and its local port. Raises when it cannot connect or
+    upgrade."""
     conn = await TlsConn.open(port, rcvbuf=4096)
+    local_port = conn.sock.getsockname()[1]
+    if kind == "ws":
+        try:
+            await proto.ws_open(conn, "/ws/echo")
+        except BaseException:
+            conn.close()
+            raise
     try:
         if kind == "file":
             await conn.send(proto.get("/big.bin"))
         elif kind == "pipeline":
             await conn.send(proto.get("/mid.bin") * 200)
         else:
-            await proto.ws_open(conn, "/ws/echo")
             chunk = proto.frame(2, b"x" * (256 * 1024))
             for _ in range(64):  # the echoes pile up in the server's queue
                 await asyncio.wait_for(conn.send(chunk), 5)
     except (asyncio.TimeoutError, OSError, Closed):
-        pass  # the server stopped reading us: fine, it is what the server sees that counts
-    stalled.set()
-    return conn
+        pass  # the server stopped reading us or cut us off: the queue watch says which it was
+    return conn, local_port
 
 
 async def run(server, cfg):
@@ -46,11 +87,22 @@ async def run(server, cfg):
     res.sample(server, "start")
     n = cfg["per_kind"]
     for kind in ("file", "pipeline", "ws"):
-        results = await asyncio.gather(*(_stall(server.port, kind, asyncio.Event())
-                                         for _ in range(n)), return_exceptions=True)
-        conns = [c for c in results if isinstance(c, TlsConn)]
+        with _QueueWatch(server) as watch:
+            results = await asyncio.gather(*(_stall(server.port, kind) for _ in range(n)),
+                                           return_exceptions=True)
+            await asyncio.sleep(cfg["cut_within"])
+        conns = [r[0] for r in results if isinstance(r, tuple)]
         count_errors(results, res, kind)
-        await asyncio.sleep(cfg["cut_within"])
+        stalled = sum(watch.peak.get(r[1], 0) >= STALLED_QUEUE
+                      for r in results if isinstance(r, tuple))
+        res.figures[f"{kind}_connected"] = len(conns)
+        res.figures[f"{kind}_stalled"] = stalled
+        # A client that never connected, or that the server dropped before it had output
+        # waiting, proves nothing about cutting stalled readers.
+        res.check(len(conns) == n and stalled == n,
+                  f"{kind}: the attack did not run as designed: {len(conns)} of {n} clients "
+                  f"connected{' and upgraded' if kind == 'ws' else ''}, {stalled} of {n} seen "
+                  f"stalled (the server's socket to them holding ≥ {STALLED_QUEUE // 1024} KiB)")
         # What the server still holds: its descriptors beyond the baseline.
         held = server.fd_count() - baseline
         res.figures[f"{kind}_held_after_{cfg['cut_within']}s"] = held
