@@ -6,7 +6,8 @@
 #      hostile, soak, stalled); any sanitizer report fails the run. Sanitizers slow the server down
 #      several times, so the fresh-client p99 limit of this pass is NS_STRESS_ASAN_P99_MS.
 #   2. the release build: flood, slow, soak with the RSS criteria (memory figures, bytes per
-#      connection, p99 < 100 ms of the fresh client under attack).
+#      connection, p99 < 100 ms of the fresh client under attack). Only this pass checks the
+#      soak's RSS growth; the sanitizer passes print "RSS growth: not checked (reason)".
 #   3. ThreadSanitizer build (preset tsan), --threads 2: every scenario at the `tsan` scale.
 #
 # Default: CI scale (about 4.5 minutes on 2 busy cores, builds excluded). --full: issue 10's

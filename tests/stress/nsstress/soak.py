@@ -4,8 +4,8 @@ files, close — sometimes with 'Connection: close', sometimes by reset) and WSS
 connection to /ws/echo or /ws/chat, with or without permessage-deflate, 1–10 messages checked
 byte for byte, close handshake) run continuously. RSS is sampled every second.
 Pass: no client error or wrong echo; fds back to the baseline; with rss_checks (release build:
-ASan's quarantine makes RSS meaningless) and a run of 3 minutes or more, RSS at the end within
-10 % of RSS after the first minute (shorter runs only report the growth after their first third)."""
+a sanitizer's allocator makes RSS meaningless) the RSS growth after a warm-up stays within a
+bound (below); the output says whether it was checked and why not."""
 import asyncio
 import os
 import random
@@ -16,6 +16,24 @@ from .conn import TlsConn
 from .probe import Result, count_errors
 
 FILES = {"/index.html": 200, "/mid.bin": 200, "/big.bin": 200, "/missing": 404}
+
+# RSS growth after a warm-up, which skips the allocator's ramp: the heap grows to the largest mix
+# of live connections, file streams, 70 KB messages and deflate contexts it has seen, fast at
+# first, then ever slower (release, CI workers, 300 s: 30 → 100 MB in the first minute, 105 MB
+# at 3 min, 107 MB at 5; HTTP of small files alone stays flat at 34 MB).
+# Runs of LONG_RUN s or more (full scale: 600 s): RSS at the end within 10 % of RSS after the
+# first minute (full scale measured +7.4 %).
+LONG_RUN = 180
+# Shorter runs (CI scale: 20 s) end inside the ramp: RSS at the end at most SHORT_BOUND_KIB above
+# RSS at half time. Release, CI scale, 13 runs on 2 cores at load 8–11: +4.2 to +16.3 MiB in the
+# second 10 s (1,400–2,700 requests + messages in it). 32 MiB is twice the largest. It catches a
+# leak that adds ~16 MiB of RSS per 10 s: freed blocks of 16 KiB or more dropped by an
+# LD_PRELOAD shim — every 4th (3,000 blocks, ~24 KiB per request or message) failed it at
+# +37.9 MiB, every 8th (~11 KiB) passed at +27.9 MiB. Smaller leaks are for the full-scale run
+# and for LeakSanitizer (ASan pass). Runs under SHORT_RUN s end in the steep first seconds: not
+# checked.
+SHORT_BOUND_KIB = 32 * 1024
+SHORT_RUN = 20
 
 
 async def _http_worker(port, stop, rng, stats):
@@ -76,7 +94,7 @@ async def _guard(worker, port, stop, seed, stats):
 async def run(server, cfg):
     res = Result("soak")
     seconds = cfg["seconds"]
-    first = 60 if seconds >= 180 else seconds / 3
+    first = 60 if seconds >= LONG_RUN else seconds / 2
     await proto_warm(server.port)
     baseline = server.wait_fds(0, 2)
     res.sample(server, "start")
@@ -108,19 +126,37 @@ async def run(server, cfg):
     res.check(not stats["errors"], f"{len(stats['errors'])} client errors")
     res.check(stats["wrong"] == 0, f"{stats['wrong']} wrong echoes")
     res.check(stats["http"] > 0 and stats["ws"] > 0, "no traffic went through")
-    growth = (rss_last - rss_first) / rss_first
     step = max(1, len(samples) // 10)
     res.figures["rss_kib_trend"] = samples[step - 1::step]
-    res.figures["rss_growth_pct"] = round(100 * growth, 1)
-    if cfg.get("rss_checks") and seconds >= 180:
-        res.check(growth <= 0.10, f"RSS grew {100 * growth:.1f} % after the first minute")
-    elif growth > 0.10:  # shorter runs end inside the allocator's warm-up (minutes 1–3)
-        res.notes.append(f"RSS grew {100 * growth:.1f} % after the first third (not checked "
-                         "in runs shorter than 3 minutes)")
+    res.figures["rss_growth_kib"] = rss_last - rss_first
+    res.figures["rss_growth_pct"] = round(100 * (rss_last - rss_first) / rss_first, 1)
+    _check_rss(res, cfg, seconds, first, rss_first, rss_last)
     fds = server.wait_fds(baseline, 30)
     res.sample(server, "end")
     res.check(fds <= baseline, f"fds {fds} after the soak, baseline {baseline}")
     return res
+
+
+def _check_rss(res, cfg, seconds, first, rss_first, rss_last):
+    """The RSS-growth criterion; a note says what was checked, or why nothing was."""
+    grown = f"{(rss_last - rss_first) / 1024:+.1f} MiB ({res.figures['rss_growth_pct']:+.1f} %) " \
+            f"from {first:g} s to the end"
+    if not cfg.get("rss_checks"):
+        res.notes.append(f"RSS growth: not checked (no --rss-checks: under ASan or TSan RSS is "
+                         f"the sanitizer's allocator and shadow memory; ASan's LeakSanitizer "
+                         f"checks for leaks at exit); {grown}")
+    elif seconds >= LONG_RUN:
+        ok = res.check(rss_last <= 1.10 * rss_first, f"RSS grew {grown}, bound 10 %")
+        res.notes.append(f"RSS growth: checked, {grown}, bound 10 %: {'ok' if ok else 'FAILED'}")
+    elif seconds >= SHORT_RUN:
+        bound = SHORT_BOUND_KIB // 1024
+        ok = res.check(rss_last - rss_first <= SHORT_BOUND_KIB,
+                       f"RSS grew {grown}, bound {bound} MiB")
+        res.notes.append(f"RSS growth: checked, {grown}, bound {bound} MiB: "
+                         f"{'ok' if ok else 'FAILED'}")
+    else:
+        res.notes.append(f"RSS growth: not checked (a {seconds} s run ends in the allocator's "
+                         f"steep first seconds; it needs {SHORT_RUN} s or more); {grown}")
 
 
 async def proto_warm(port):
