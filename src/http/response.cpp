@@ -91,12 +91,19 @@ void append_uint(std::string& out, std::uint64_t v, int base = 10) {
 
 }  // namespace
 
-response_writer& response_writer::start(int status, std::string_view imf_date) {
+response_writer& response_writer::status_line(int status) {
+  if (status < 100 || status > 999) status = 500;
   out_.append("HTTP/1.1 ");
-  append_uint(out_, static_cast<std::uint64_t>(status < 100 || status > 999 ? 500 : status));
+  append_uint(out_, static_cast<std::uint64_t>(status));
   out_.push_back(' ');
   out_.append(reason_phrase(status));
-  out_.append("\r\nServer: network_server\r\nDate: ");
+  out_.append("\r\n");
+  return *this;
+}
+
+response_writer& response_writer::start(int status, std::string_view imf_date) {
+  status_line(status);
+  out_.append("Server: network_server\r\nDate: ");
   out_.append(imf_date);
   out_.append("\r\n");
   return *this;

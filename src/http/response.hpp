@@ -38,6 +38,9 @@ class response_writer {
 
   /// Status line, `Date: <imf_date>` and `Server: network_server`.
   response_writer& start(int status, std::string_view imf_date);
+  /// The status line alone (interim responses such as 101, and heads built by a codec that
+  /// has no clock). A status outside 100-999 is written as 500.
+  response_writer& status_line(int status);
   /// `name: value` (the caller guarantees both are valid field syntax).
   response_writer& header(std::string_view name, std::string_view value);
   /// `name: <decimal>`.

@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "http/response.hpp"
+
 namespace ns::ws {
 
 namespace {
@@ -157,34 +159,23 @@ handshake_result validate_upgrade(const http_request& req, const handshake_optio
 std::string build_accept_response(const handshake_result& result, std::string_view subprotocol) {
   std::string s;
   s.reserve(160 + subprotocol.size() + result.deflate.response.size());
-  s += "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
-  s += "Sec-WebSocket-Accept: ";
-  s += result.accept_key();
-  s += "\r\n";
-  if (!subprotocol.empty()) {
-    s += "Sec-WebSocket-Protocol: ";
-    s += subprotocol;
-    s += "\r\n";
-  }
-  if (result.deflate.params.enabled) {
-    s += "Sec-WebSocket-Extensions: ";
-    s += result.deflate.response;
-    s += "\r\n";
-  }
-  s += "\r\n";
+  http::response_writer w(s);
+  w.status_line(101).header("Upgrade", "websocket").header("Connection", "Upgrade");
+  w.header("Sec-WebSocket-Accept", result.accept_key());
+  if (!subprotocol.empty()) w.header("Sec-WebSocket-Protocol", subprotocol);
+  if (result.deflate.params.enabled) w.header("Sec-WebSocket-Extensions", result.deflate.response);
+  w.end();
   return s;
 }
 
 std::string build_reject_response(const handshake_result& result) {
-  std::string_view status_line = "HTTP/1.1 400 Bad Request\r\n";
-  if (result.status == 426) status_line = "HTTP/1.1 426 Upgrade Required\r\n";
-  if (result.status == 403) status_line = "HTTP/1.1 403 Forbidden\r\n";
+  const int status = result.status == 426 || result.status == 403 ? result.status : 400;
   const std::string_view body = reason(result.err);
-  std::string s(status_line);
-  if (result.status == 426) s += "Sec-WebSocket-Version: 13\r\n";
-  s += "Content-Type: text/plain\r\nConnection: close\r\nContent-Length: ";
-  s += std::to_string(body.size() + 1);
-  s += "\r\n\r\n";
+  std::string s;
+  http::response_writer w(s);
+  w.status_line(status);
+  if (status == 426) w.header("Sec-WebSocket-Version", "13");
+  w.header("Content-Type", "text/plain").keep_alive(false).content_length(body.size() + 1).end();
   s += body;
   s += "\n";
   return s;
