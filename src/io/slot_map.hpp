@@ -71,9 +71,10 @@ class slot_map {
     const auto index = static_cast<std::uint32_t>(handle);
     auto& s = slots_[index];
     s.value.reset();
-    // Skip generation values whose low 24 bits would alias a recently used one within the
-    // completion tag; wrapping 2^24 reuses of one slot while a CQE is still pending is impossible
-    // because a slot is only freed after all its completions arrived.
+    // A completion tag carries only the low 24 bits of the generation, so after 2^24 reuses of
+    // one slot two generations share a tag. That cannot confuse a completion: a slot is freed
+    // only once every completion of its occupant has arrived (DESIGN.md, one close path), so
+    // no tag of an older generation is ever still in flight when the slot is reused.
     ++s.generation;
     free_.push_back(index);
   }
