@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/small_rsa_cert.hpp"
 #include "support/tls_client.hpp"
 #include "tls/self_signed.hpp"
 
@@ -39,8 +40,9 @@ struct outcome {
   std::string err;
 };
 
-outcome run_ns_serve(std::vector<std::string> args) {
-  args.insert(args.begin(), binary_path("src/bin/ns_serve"));
+outcome run_ns_serve(std::vector<std::string> args,
+                     const std::string& exe = binary_path("src/bin/ns_serve")) {
+  args.insert(args.begin(), exe);
   child_process p(args);
   outcome o;
   o.status = p.wait(std::chrono::seconds(20));
@@ -171,6 +173,28 @@ TEST_F(NsServeCli, UnusableKey) {
   expect_config_error(
       run_ns_serve({"--port", "0", "--root", root_, "--cert", cert_, "--key", other_key}),
       "other.key");
+}
+
+// An RSA-1024 certificate is below security level 2: a configuration error that names the
+// files and OpenSSL's reason, not a start. Also when the system's openssl.cnf lowers the
+// default level to 1 (upstream OpenSSL 3.0's default): the server asks for 2 itself.
+TEST_F(NsServeCli, Rsa1024CertificateIsRefused) {
+  const small_rsa_cert weak = make_small_rsa_cert("localhost");
+  const std::string cert = dir_.path() + "/weak.crt";
+  const std::string key = dir_.path() + "/weak.key";
+  tls::write_pem_files({weak.cert_pem, weak.key_pem}, cert, key);
+  const std::vector<std::string> args{"--port", "0", "--root", root_, "--cert", cert, "--key", key};
+  const std::string conf = dir_.write("level1.cnf",
+                                      "openssl_conf = openssl_init\n"
+                                      "[openssl_init]\nssl_conf = ssl_sect\n"
+                                      "[ssl_sect]\nsystem_default = system_default_sect\n"
+                                      "[system_default_sect]\nCipherString = DEFAULT@SECLEVEL=1\n");
+  std::vector<std::string> with_level1{"OPENSSL_CONF=" + conf, binary_path("src/bin/ns_serve")};
+  with_level1.insert(with_level1.end(), args.begin(), args.end());
+  for (const outcome& o : {run_ns_serve(args), run_ns_serve(with_level1, "/usr/bin/env")}) {
+    expect_config_error(o, "cannot use --cert " + cert + " --key " + key + ": ");
+    EXPECT_NE(o.err.find("ee key too small"), std::string::npos) << o.err;
+  }
 }
 
 TEST_F(NsServeCli, UnreadableKeyWhenNotRoot) {

@@ -2,10 +2,12 @@
 #include "tls/context.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
 #include "pump.hpp"
+#include "support/small_rsa_cert.hpp"
 #include "test_certs.hpp"
 
 using namespace ns::tls;
@@ -80,6 +82,40 @@ TEST(TlsContext, RejectsMismatchedKey) {
   }
 }
 
+namespace {
+// The message from a refused certificate, or "" if it was accepted.
+std::string refusal(const pem_pair& pair) {
+  try {
+    context::server_from_pem({pair});
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+}  // namespace
+
+// RSA-1024 is below security level 2 (112 bits): OpenSSL refuses it as the certificate
+// (use_certificate) and as a chain certificate (add1_chain_cert). The one-line message says
+// which, and OpenSSL's error queue is left empty for the next call on this thread.
+TEST(TlsContext, RefusesAnRsa1024CertificateAndSaysWhy) {
+  const auto weak = ns::test::make_small_rsa_cert("weak.example");
+  const std::string e = refusal({weak.cert_pem, weak.key_pem});
+  EXPECT_NE(e.find("cannot use certificate certificate #0: ee key too small"), std::string::npos)
+      << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
+TEST(TlsContext, RefusesAChainWithAnRsa1024CaAndSaysWhy) {
+  const auto weak_ca = ns::test::make_small_rsa_cert("weak CA");
+  pem_pair pair = make_self_signed();
+  pair.cert_pem += weak_ca.cert_pem;
+  const std::string e = refusal(pair);
+  EXPECT_NE(e.find("cannot add chain of certificate #0: ca key too small"), std::string::npos) << e;
+  EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  EXPECT_EQ(ERR_peek_error(), 0UL);
+}
+
 TEST(TlsContext, RejectsDuplicateNameAndKeyType) {
   const auto& k = pki();
   EXPECT_THROW(context::server_from_pem({k.chain.leaf, k.chain.leaf}), std::runtime_error);
@@ -117,4 +153,5 @@ TEST(TlsContext, ServerSettings) {
   EXPECT_NE(SSL_CTX_get_options(c) & SSL_OP_CIPHER_SERVER_PREFERENCE, 0U);
   EXPECT_NE(SSL_CTX_get_mode(c) & SSL_MODE_RELEASE_BUFFERS, 0U);
   EXPECT_EQ(SSL_CTX_get_num_tickets(c), 1U);
+  EXPECT_GE(SSL_CTX_get_security_level(c), 2);
 }
