@@ -3,11 +3,16 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -31,11 +36,22 @@ int decode_status(int st) {
 
 }  // namespace
 
-child_process::child_process(std::vector<std::string> argv) {
+child_process::child_process(std::vector<std::string> argv, std::optional<run_as> user) {
   char tmpl[] = "/tmp/ns_child_XXXXXX";
   const char* dir = mkdtemp(tmpl);
   out_path_ = std::string(dir ? dir : "/tmp") + "/stdout";
   err_path_ = std::string(dir ? dir : "/tmp") + "/stderr";
+  std::string gcov_prefix;
+  if (user && dir != nullptr) {
+    const std::string gcov_dir = std::string(dir) + "/gcov";
+    if (chmod(dir, 0711) == 0 && mkdir(gcov_dir.c_str(), 0700) == 0 &&
+        chown(gcov_dir.c_str(), user->uid, user->gid) == 0) {
+      gcov_prefix = "GCOV_PREFIX=" + gcov_dir;
+    }
+  }
+  std::vector<char*> args;
+  for (auto& a : argv) args.push_back(a.data());
+  args.push_back(nullptr);
   pid_ = fork();
   if (pid_ == 0) {
     int out = open(out_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -44,10 +60,16 @@ child_process::child_process(std::vector<std::string> argv) {
     dup2(err, 2);
     // Only stdin/out/err survive into the child: the fd counts tests take are the server's own.
     for (int fd = 3; fd < 1024; ++fd) close(fd);
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
+    if (user) {
+      if (setgroups(0, nullptr) != 0 || setgid(user->gid) != 0 || setuid(user->uid) != 0) {
+        dprintf(2, "child_process: cannot become uid %u gid %u: %s\n", unsigned(user->uid),
+                unsigned(user->gid), strerror(errno));
+        _exit(127);
+      }
+      if (!gcov_prefix.empty()) putenv(gcov_prefix.data());
+    }
     execv(args[0], args.data());
+    dprintf(2, "child_process: cannot run %s: %s\n", args[0], strerror(errno));
     _exit(127);
   }
 }

@@ -7,15 +7,25 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace ns::test {
 
+/// Credentials a child takes before exec (the test must be root to give them).
+struct run_as {
+  uid_t uid;
+  gid_t gid;
+};
+
 class child_process {
  public:
-  /// Starts @p argv[0] with the arguments; stdout and stderr go to files in a temp dir.
-  explicit child_process(std::vector<std::string> argv);
+  /// Starts @p argv[0] with the arguments; stdout and stderr go to files in a temp dir. With
+  /// @p user the child drops its supplementary groups, then takes user->gid and user->uid
+  /// before exec; a coverage build's counters of that child go to the temp dir (the build
+  /// tree's are not the user's to write, and libgcov would say so on stderr).
+  explicit child_process(std::vector<std::string> argv, std::optional<run_as> user = {});
   ~child_process();  ///< kills (SIGKILL) and reaps the child if it still runs
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;
