@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Installs everything the build, tests, fuzzers, coverage and benchmarks need, from Debian.
-# Idempotent: apt-get skips what is already installed.
+# Installs everything the build, tests, fuzzers, coverage and benchmarks need, from Debian, and
+# the tests' node WebSocket client with npm ci. Idempotent: apt-get skips what is already
+# installed; npm ci reinstalls the same locked versions.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config git
@@ -14,17 +16,24 @@ packages=(
 )
 
 if [[ ${NS_SKIP_APT:-0} == 1 ]]; then
-  echo "install-deps: NS_SKIP_APT=1, not installing"
-  exit 0
+  echo "install-deps: NS_SKIP_APT=1, not installing Debian packages"
+else
+  SUDO=""
+  if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+  # bench/run.sh's node peer needs node + npm; keep an existing node (e.g. 20 from NodeSource)
+  # rather than installing Debian's older one over it.
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  fi
+  echo "install-deps: ok (${#packages[@]} packages present)"
 fi
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
-# bench/run.sh's node peer needs node + npm; keep an existing node (e.g. 20 from NodeSource)
-# rather than installing Debian's older one over it.
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
-fi
-echo "install-deps: ok (${#packages[@]} packages present)"
+
+# The node WebSocket client of tests/integration/ws_clients_it.cpp: npm's `ws` at the version
+# the committed package-lock.json pins, into tests/integration/ws_clients/node_modules (not
+# committed), where ws_client.js finds it. The test fails when it is missing. npm ci replaces
+# node_modules with exactly the locked tree, so running this again is harmless.
+npm ci --prefix tests/integration/ws_clients --prefer-offline --no-audit --no-fund --silent
+echo "install-deps: node ws client installed (tests/integration/ws_clients/node_modules)"

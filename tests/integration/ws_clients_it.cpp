@@ -3,7 +3,8 @@
 // `ws` (tests/integration/ws_clients/), with and without permessage-deflate: echo of text and
 // binary messages from 0 B to 16 MiB, fragmented sends, ping/pong, close, a 100-client
 // broadcast. Also ns_serve's /ws/echo and /ws/chat, and the server memory per connection for
-// each deflate mode. Tests skip when the client runtime is missing.
+// each deflate mode. The Python tests skip when python3's websockets is missing; the node
+// tests fail when node or its ws package (ci/install-deps.sh) is.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -52,34 +53,21 @@ const std::string& python() {
   return py;
 }
 
-// NODE_PATH holding `ws`, installed with npm into the build tree on first use; "" if unavailable.
-const std::string& node_path() {
-  static const std::string path = [] {
-    if (run("node --version >/dev/null").status != 0) return std::string();
-    // Beside this executable, in the build tree (independent of NS_BINARY_DIR).
-    char self[4096];
-    const ssize_t len = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (len <= 0) return std::string();
-    const std::string prefix =
-        std::filesystem::path(std::string(self, static_cast<std::size_t>(len))).parent_path() /
-        "ws_node";
-    const std::string modules = prefix + "/node_modules";
-    if (!std::filesystem::exists(modules + "/ws/package.json")) {
-      if (run("npm --version >/dev/null").status != 0) return std::string();
-      const run_result r =
-          run("timeout 300 npm install --silent --no-audit --no-fund --prefix '" + prefix + "' ws");
-      if (r.status != 0 || !std::filesystem::exists(modules + "/ws/package.json")) {
-        std::fprintf(stderr, "npm install ws failed: %s\n", r.out.c_str());
-        return std::string();
-      }
-    }
-    return modules;
-  }();
-  return path;
-}
-
 std::string script(const char* name) {
   return source_path(std::string("tests/integration/ws_clients/") + name);
+}
+
+// Why the node client cannot run, or "" when it can: node itself, or npm's `ws`, which
+// ci/install-deps.sh installs beside ws_client.js (npm ci from the committed package-lock.json;
+// node finds it there from the script's own folder).
+const std::string& node_missing() {
+  static const std::string why = [] {
+    if (run("node --version >/dev/null").status != 0) return std::string("node is not installed");
+    const std::string ws = script("node_modules/ws/package.json");
+    if (!std::filesystem::exists(ws)) return ws + " is missing: run ci/install-deps.sh";
+    return std::string();
+  }();
+  return why;
 }
 
 std::string python_cmd(const std::string& args) {
@@ -87,13 +75,13 @@ std::string python_cmd(const std::string& args) {
 }
 
 std::string node_cmd(const std::string& args) {
-  return "NODE_PATH='" + node_path() + "' timeout 600 node " + script("ws_client.js") + " " + args;
+  return "timeout 600 node " + script("ws_client.js") + " " + args;
 }
 
 #define NEED_PYTHON() \
   if (python().empty()) GTEST_SKIP() << "python3 with the websockets package is not installed"
-#define NEED_NODE() \
-  if (node_path().empty()) GTEST_SKIP() << "node and npm's ws package are not available"
+// The node client is installed with the test's dependencies: missing, the test fails.
+#define NEED_NODE() ASSERT_TRUE(node_missing().empty()) << node_missing()
 
 class WsClients : public ::testing::TestWithParam<bool> {};  // param: permessage-deflate
 
