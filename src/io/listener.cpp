@@ -46,15 +46,14 @@ listen_result open_listener(const std::string& address, std::uint16_t port, bool
     if (err == EADDRINUSE) out.error += " (is another server running on this port?)";
     return out;
   }
-  // GCOVR_EXCL_START: listen() on a TCP socket that has just been bound re-runs the same port
-  // conflict check the bind passed; no test can make it fail in between.
+  // listen() re-runs the port conflict check: it fails (EADDRINUSE) when another socket bound
+  // with SO_REUSEADDR started listening on the port since our bind.
   if (listen(fd, backlog) < 0) {
     int err = errno;
     close(fd);
     out.error = std::string("listen: ") + std::strerror(err);
     return out;
   }
-  // GCOVR_EXCL_STOP
   sockaddr_storage bound{};
   socklen_t blen = sizeof(bound);
   // getsockname on our own bound socket cannot fail.

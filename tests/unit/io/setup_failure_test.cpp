@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: MIT
 // Set-up failures of the io layer end in one clear error (an exception with the errno, or a
 // one-line listen_result::error) and leave no resource behind, whatever step failed.
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstring>
+#include <iterator>
 #include <string>
 #include <system_error>
+#include <thread>
 
 #include "io/buffer_ring.hpp"
 #include "io/listener.hpp"
@@ -116,6 +123,38 @@ TEST(IoSetupFailure, NonLocalAddressCannotBeBound) {
   EXPECT_NE(l.error.find("cannot bind 192.0.2.1:0"), std::string::npos) << l.error;
   EXPECT_EQ(l.error.find("another server"), std::string::npos)
       << "the busy-port hint is only for EADDRINUSE: " << l.error;
+}
+
+// listen() fails after a successful bind only when another socket starts listening on the port
+// in between (both bound with SO_REUSEADDR): a race no test can win on purpose. A seccomp filter
+// on the calling thread makes listen() fail with that errno instead.
+TEST(IoSetupFailure, ListenFailureAfterBindIsAOneLineErrorAndLeavesNoDescriptor) {
+  listen_result l;
+  int fds_before = -1;
+  int fds_after = -1;
+  std::thread([&] {
+    sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_listen, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EADDRINUSE),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    sock_fprog prog{static_cast<unsigned short>(std::size(filter)), filter};
+    // Both are per thread: the filter ends with this thread.
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+      l.error = std::string("seccomp: ") + std::strerror(errno);
+      return;
+    }
+    fds_before = dup(0);
+    close(fds_before);
+    l = open_listener("127.0.0.1", 0, false);
+    fds_after = dup(0);
+    close(fds_after);
+  }).join();
+  EXPECT_EQ(l.fd, -1);
+  EXPECT_EQ(l.error, std::string("listen: ") + std::strerror(EADDRINUSE));
+  EXPECT_EQ(fds_after, fds_before) << "the bound socket was not closed";
 }
 
 TEST(IoSetupFailure, NoFreeDescriptorIsAOneLineError) {

@@ -7,11 +7,15 @@
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -63,6 +67,22 @@ TEST(TlsGenerationErrors, IssuerThatIsNotPemIsRejected) {
   const pem_pair real = make_self_signed();
   const std::string m2 = message_of([&] { issue_leaf({real.cert_pem, "junk"}, cert_options{}); });
   EXPECT_EQ(m2.rfind("tls: cannot parse issuer PEM", 0), 0u) << m2;
+}
+
+TEST(TlsGenerationErrors, IssuerKeyThatCannotSignIsRejected) {
+  // X25519 is a key-agreement key: it parses as the issuer's key, but X509_sign cannot use it.
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> k(
+      EVP_PKEY_Q_keygen(nullptr, nullptr, "X25519"), &EVP_PKEY_free);
+  ASSERT_NE(k, nullptr);
+  std::unique_ptr<BIO, decltype(&BIO_free)> b(BIO_new(BIO_s_mem()), &BIO_free);
+  ASSERT_EQ(PEM_write_bio_PrivateKey(b.get(), k.get(), nullptr, nullptr, 0, nullptr, nullptr), 1);
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(b.get(), &data);
+  const pem_pair issuer{make_self_signed().cert_pem,
+                        std::string(data, static_cast<std::size_t>(n))};
+  const std::string m = message_of([&] { issue_leaf(issuer, cert_options{}); });
+  EXPECT_EQ(m.rfind("tls: X509_sign: ", 0), 0u) << m;
+  EXPECT_EQ(ERR_peek_error(), 0UL) << "the error queue is drained into the message";
 }
 
 TEST(TlsGenerationErrors, SelfSignedIssuerIsNotAppendedToTheChain) {
