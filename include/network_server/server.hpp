@@ -99,6 +99,24 @@ class network_server {
   /// As `http_write` for a response in several pieces (e.g. header block + body).
   int http_writev(client_num_t client_num, std::span<const iovec> pieces);
 
+  /// Queues one complete response built from its parts: the server writes the status line,
+  /// `Date`, `Server`, @p headers, `Content-Length` (except for 204 and 304) and `Connection`
+  /// (keep-alive or close, as the request and the server decide), then @p body — omitted for
+  /// HEAD requests and for 204 and 304. The status reaches `http_response_log_callback`
+  /// without being parsed back from bytes. `http_write_callback` follows.
+  /// Returns 0, -EBADF (stale handle, or not an HTTP connection), -EINVAL (a status outside
+  /// 200-999, an empty header name, CR or LF in a header, a framing header —
+  /// Content-Length, Transfer-Encoding, Connection — or a WebSocket connection), -EPIPE
+  /// (closing), -EAGAIN (TLS handshake not finished), -EBUSY (a file or chunked response in
+  /// progress), -ENOBUFS (over `max_queued_output`).
+  int http_respond(client_num_t client_num, int status, std::span<const http_header> headers,
+                   std::span<const std::byte> body);
+  int http_respond(client_num_t client_num, int status, std::span<const http_header> headers,
+                   std::string_view body) {
+    return http_respond(client_num, status, headers,
+                        std::as_bytes(std::span(body.data(), body.size())));
+  }
+
   /// Closes the connection after its queued output has been sent.
   int http_close(client_num_t client_num);
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-// The public face of network_server: forwards to impl (server_impl.hpp).
+// The public face of network_server: forwards to impl (core.hpp).
 #include <network_server/server.hpp>
 
-#include "server/server_impl.hpp"
+#include "server/core.hpp"
 
 namespace ns {
 
@@ -15,22 +15,37 @@ network_server::network_server(server_config config, application_methods& app,
 
 network_server::~network_server() = default;
 
-int network_server::start() { return impl_->run(); }
+int network_server::start() {
+  return impl_->run();
+}
 
-void network_server::stop() noexcept { impl_->request_stop(); }
+void network_server::stop() noexcept {
+  impl_->request_stop();
+}
 
-std::uint16_t network_server::port() const noexcept { return impl_->port(); }
+std::uint16_t network_server::port() const noexcept {
+  return impl_->port();
+}
 
 int network_server::http_write(client_num_t client_num, std::span<const std::byte> data) {
   const iovec v{const_cast<std::byte*>(data.data()), data.size()};
-  return impl_->http_write(client_num, std::span<const iovec>(&v, 1), server::write_kind::http_write);
+  return impl_->http_write(client_num, std::span<const iovec>(&v, 1),
+                           server::write_kind::http_write);
 }
 
 int network_server::http_writev(client_num_t client_num, std::span<const iovec> pieces) {
   return impl_->http_write(client_num, pieces, server::write_kind::http_writev);
 }
 
-int network_server::http_close(client_num_t client_num) { return impl_->http_close(client_num); }
+int network_server::http_respond(client_num_t client_num, int status,
+                                 std::span<const http_header> headers,
+                                 std::span<const std::byte> body) {
+  return impl_->http_respond(client_num, status, headers, body);
+}
+
+int network_server::http_close(client_num_t client_num) {
+  return impl_->http_close(client_num);
+}
 
 int network_server::http_send_file(client_num_t client_num, const http_request& request) {
   return impl_->http_send_file(client_num, request, {}, true, file_source::document_root);
@@ -62,7 +77,42 @@ file_cache_stats network_server::http_file_cache_stats() const noexcept {
   return impl_->cache_stats();
 }
 
-server_stats network_server::stats() const noexcept { return impl_->stats(); }
+server_stats network_server::stats() const noexcept {
+  return impl_->stats();
+}
+
+int network_server::websocket_write(client_num_t client_num, std::span<const std::byte> data,
+                                    ws_message_type type) {
+  const iovec v{const_cast<std::byte*>(data.data()), data.size()};
+  return impl_->ws_write(client_num, std::span<const iovec>(&v, 1), type,
+                         server::write_kind::ws_write);
+}
+
+int network_server::websocket_writev(client_num_t client_num, std::span<const iovec> pieces,
+                                     ws_message_type type) {
+  return impl_->ws_write(client_num, pieces, type, server::write_kind::ws_writev);
+}
+
+int network_server::websocket_close(client_num_t client_num, std::uint16_t code,
+                                    std::string_view reason) {
+  return impl_->ws_close(client_num, code, reason);
+}
+
+std::int64_t network_server::queued_bytes(client_num_t client_num) const noexcept {
+  return impl_->queued_bytes(client_num);
+}
+
+void network_server::broadcast_begin(std::span<const std::byte> data, ws_message_type type) {
+  impl_->ws_broadcast_begin(data, type);
+}
+
+void network_server::broadcast_to(client_num_t client_num, broadcast_result& result) {
+  impl_->ws_broadcast_to(client_num, result);
+}
+
+void network_server::broadcast_end() noexcept {
+  impl_->ws_broadcast_end();
+}
 
 int network_server::raw_adopt(int fd, client_num_t& client_num) {
   return impl_->raw_adopt(fd, client_num);
@@ -85,9 +135,13 @@ int network_server::raw_writev(client_num_t client_num, std::span<const iovec> p
   return impl_->raw_write(client_num, pieces, server::write_kind::raw_writev);
 }
 
-int network_server::raw_close(client_num_t client_num) { return impl_->raw_close(client_num); }
+int network_server::raw_close(client_num_t client_num) {
+  return impl_->raw_close(client_num);
+}
 
-client_num_t network_server::eventfd_open() { return impl_->eventfd_open(); }
+client_num_t network_server::eventfd_open() {
+  return impl_->eventfd_open();
+}
 
 int network_server::eventfd_prepare(client_num_t client_num, std::uint64_t additional_info) {
   return impl_->eventfd_prepare(client_num, additional_info);
@@ -101,6 +155,8 @@ int network_server::eventfd_close(client_num_t client_num) {
   return impl_->eventfd_close(client_num);
 }
 
-int network_server::post(std::function<void()> fn) { return impl_->post(std::move(fn)); }
+int network_server::post(std::function<void()> fn) {
+  return impl_->post(std::move(fn));
+}
 
 }  // namespace ns

@@ -47,6 +47,10 @@ class output_queue {
     return (sending_size_ - sent_off_) + filling_used_;
   }
   [[nodiscard]] bool empty() const noexcept { return queued() == 0; }
+  /// Bytes of buffer the queue holds (memory accounting).
+  [[nodiscard]] std::size_t capacity() const noexcept {
+    return sending_.capacity + filling_.capacity;
+  }
 
   /// Room for @p n more bytes at the end of the queue (contents unspecified); commit() what
   /// was written. Valid until the next non-const call.

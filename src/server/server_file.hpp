@@ -78,6 +78,10 @@ void build_segments(file_transfer& t, std::string_view head, const http::static_
                     std::string_view content_type, std::uint64_t size);
 
 /// Server-wide static file state (one per network_server, loop thread only).
+/// Literal and cached pieces are gathered up to one TLS record before they are encrypted, so a
+/// small response (head + body) leaves as one record.
+inline constexpr std::size_t stage_bytes = 16 * 1024;
+
 class file_service {
  public:
   /// Opens the document root and reads the 404 page. Throws at setup on failure.
@@ -114,10 +118,10 @@ class file_service {
   /// Builds entries that are never cached (cache disabled, or a small file not yet read).
   [[nodiscard]] http::file_cache& builder() noexcept { return builder_; }
 
+  // Scratch of one http_send_file call (never kept across calls: responses in progress keep
+  // theirs in their exchange).
   http::resolved_file resolved;  ///< reused by every resolve (its strings keep capacity)
-  std::string head;              ///< reused head buffer
-  std::string extra;             ///< reused extra header lines (Location)
-  std::string stage;             ///< small pieces gathered into one TLS record
+  std::string extra;             ///< extra header lines (Location)
 
  private:
   static_files_config cfg_;

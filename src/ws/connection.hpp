@@ -133,6 +133,10 @@ class connection {
   [[nodiscard]] bool close_sent() const noexcept { return close_sent_; }
   [[nodiscard]] bool close_received() const noexcept { return close_received_; }
   [[nodiscard]] error last_error() const noexcept { return err_; }
+  /// Bytes of the message, protocol-output and encoding buffers (zlib state not included).
+  [[nodiscard]] std::size_t buffer_bytes() const noexcept {
+    return msg_.capacity() + out_.capacity() + enc_.capacity();
+  }
   /// True while inflate state is allocated (for memory accounting tests).
   [[nodiscard]] bool inflater_allocated() const noexcept {
     return inflater_ && inflater_->allocated();

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <cstring>
 #include <future>
@@ -22,8 +23,9 @@ namespace {
 template <class App>
 class running_server {
  public:
-  explicit running_server(App& app) {
+  explicit running_server(App& app, std::chrono::milliseconds idle_timeout = {}) {
     server_config cfg;
+    if (idle_timeout.count() > 0) cfg.idle_timeout = idle_timeout;
     cfg.port = 0;
     cfg.reuse_port = false;  // port 0 + SO_REUSEPORT could share a port with a parallel test
     cfg.plaintext = true;
@@ -197,6 +199,35 @@ TEST(RawDescriptors, BadArgumentsAreRefused) {
   std::vector<std::byte> buf(8);
   EXPECT_EQ(rs.on_loop([&] { return rs.server->raw_read(invalid_client, buf); }), -EBADF);
   EXPECT_EQ(rs.on_loop([&] { return rs.server->raw_read(12345, buf); }), -EBADF);
+}
+
+TEST(RawDescriptors, HttpCallsOnARawHandleAreRefusedAndArmNoTimer) {
+  // A raw descriptor has no HTTP exchange: an HTTP call on its handle is the wrong kind. It
+  // once queued the bytes and "answered the request", which armed the idle timer of an HTTP
+  // connection and closed the application's descriptor idle_timeout later.
+  raw_app app;
+  running_server rs(app, std::chrono::milliseconds(100));
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  client_num_t h = invalid_client;
+  ASSERT_EQ(rs.on_loop([&] { return rs.server->raw_adopt(sv[0], h); }), 0);
+  const auto bytes = std::as_bytes(std::span("x", 1));
+  EXPECT_EQ(rs.on_loop([&] { return rs.server->http_write(h, bytes); }), -EBADF);
+  const iovec v{const_cast<char*>("y"), 1};
+  EXPECT_EQ(rs.on_loop([&] { return rs.server->http_writev(h, std::span(&v, 1)); }), -EBADF);
+  EXPECT_EQ(rs.on_loop([&] { return rs.server->http_begin_chunked(h, 200); }), -EBADF);
+  EXPECT_EQ(rs.on_loop([&] { return rs.server->http_post_read(h); }), -EBADF);
+  EXPECT_EQ(rs.on_loop([&] { return rs.server->websocket_write(h, bytes); }), -EBADF);
+  EXPECT_EQ(rs.on_loop([&] { return rs.server->http_close(h); }), -EBADF);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // five idle timeouts
+  EXPECT_EQ(app.closes.load(), 0);
+  ASSERT_EQ(rs.on_loop([&] { return rs.server->raw_write(h, bytes); }), 0);
+  char c = 0;
+  ASSERT_EQ(read(sv[1], &c, 1), 1);
+  EXPECT_EQ(c, 'x');
+  ASSERT_EQ(rs.on_loop([&] { return rs.server->raw_close(h); }), 0);
+  app.closed.get_future().get();
+  close(sv[1]);
 }
 
 struct event_app : application_methods {

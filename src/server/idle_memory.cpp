@@ -10,14 +10,12 @@
 #include <cstdint>
 #include <vector>
 
+#include "server/core.hpp"
 #include "server/log.hpp"
-#include "server/server_impl.hpp"
 
 namespace ns {
 
 namespace {
-
-using conn = server::connection;
 
 constexpr std::uint64_t idle_release_delay_ms = 200;
 constexpr std::uint64_t release_period_ms = 100;
@@ -25,31 +23,26 @@ constexpr std::uint64_t release_period_ms = 100;
 // nothing took from them: a burst of bulk responses leaves no memory behind for good.
 constexpr std::uint64_t pool_release_period_ms = 5'000;
 
-// Nothing in flight that uses the connection's buffers: no partial request or message (the
-// phase tells; the protocol objects check their own input), no queued output, no owed response.
-bool quiescent(const conn& k) noexcept {
-  if (k.kind != server::conn_kind::http || k.closing || k.close_after_flush) return false;
-  if (!k.out.empty() || k.send_in_flight || !k.inbuf.empty()) return false;
-  if (k.body.active || k.long_response() || (k.file && k.file->read_in_flight)) return false;
-  return k.ws ? k.phase == server::conn_phase::websocket : k.phase == server::conn_phase::idle;
+// Nothing in flight that uses the transport's buffers, and the handler at a safe point.
+bool quiescent(const server::transport& t) noexcept {
+  if (!t.counted || !t.ready || !t.open()) return false;
+  if (!t.out.empty() || t.send_in_flight) return false;
+  return t.handler->quiescent();
 }
 
-void release_memory(conn& k) noexcept {
-  if (k.tls) k.tls->release_buffers();
-  k.parser.release_storage();
-  k.out.release();
-  std::vector<std::byte>().swap(k.inbuf);
-  if (k.file && !k.file->active && !k.file->read_in_flight) k.file.reset();
-  if (k.ws) k.ws->proto.release_idle_buffers();
+void release_memory(server::transport& t) noexcept {
+  if (t.tls) t.tls->release_buffers();
+  t.out.release();
+  t.handler->release_memory();
 }
 
 }  // namespace
 
-void network_server::impl::note_idle(client_num_t c, conn& k) {
-  k.idle_since_ms = now_ms_;
-  if (k.idle_listed) return;
-  k.idle_listed = true;
-  to_trim_.push_back(c);
+void network_server::impl::note_idle(transport& t) {
+  t.idle_since_ms = now_ms_;
+  if (t.idle_listed) return;
+  t.idle_listed = true;
+  to_trim_.push_back(t.handle);
 }
 
 void network_server::impl::release_idle_pools() {
@@ -65,18 +58,18 @@ void network_server::impl::release_idle() {
   next_trim_ms_ = now_ms_ + release_period_ms;
   std::size_t keep = 0;
   for (const client_num_t c : to_trim_) {
-    conn* k = conns_.find(c);
-    if (k == nullptr) continue;  // closed since (a reused slot has another generation)
-    if (!quiescent(*k)) {
-      k->idle_listed = false;  // busy again: listed anew when it next goes idle
+    transport* t = conns_.find(c);
+    if (t == nullptr) continue;  // closed since (a reused slot has another generation)
+    if (!quiescent(*t)) {
+      t->idle_listed = false;  // busy again: listed anew when it next goes idle
       continue;
     }
-    if (now_ms_ - k->idle_since_ms < idle_release_delay_ms) {
+    if (now_ms_ - t->idle_since_ms < idle_release_delay_ms) {
       to_trim_[keep++] = c;
       continue;
     }
-    k->idle_listed = false;
-    release_memory(*k);
+    t->idle_listed = false;
+    release_memory(*t);
   }
   to_trim_.resize(keep);
 }

@@ -1,38 +1,19 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// WebSocket state of the server: per connection (after the upgrade) and per loop (the shared
-// compressor, the buffers a broadcast is encoded into once).
+// Per-loop WebSocket resources: the shared compressor, the allowed origins, and the buffers a
+// message or a broadcast is encoded into once (ws_output.cpp).
 
 #include <cstddef>
-#include <cstdint>
 #include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "ws/byte_buffer.hpp"
-#include "ws/connection.hpp"
 #include "ws/deflate.hpp"
 #include "ws/frame_encoder.hpp"
 
 namespace ns::server {
-
-/// One upgraded connection. Allocated only at the upgrade, so plain HTTP connections pay one
-/// null pointer for WebSocket support.
-struct ws_state {
-  explicit ws_state(const ws::connection_options& opts) : proto(opts) {}
-
-  ws::connection proto;             ///< the sans-IO protocol (frames, deflate, close handshake)
-  std::uint16_t close_code = 1006;  ///< reported by websocket_close_callback (RFC 6455 §7.1.5)
-  bool ping_outstanding = false;    ///< our idle ping is unanswered (nothing received since)
-  bool drain_wanted = false;        ///< websocket_drain_callback owed once the queue drains
-  /// Output is waiting on the peer: it must take bytes at least every server idle_timeout
-  /// (a peer that stopped reading would otherwise hold its queue until the ping and idle
-  /// timeouts, 95 s by default, and a close frame would only queue behind the data).
-  bool send_watched = false;
-  std::uint64_t send_progress_ms = 0;   ///< when the peer last took bytes (or output began)
-  std::uint64_t phase_deadline_ms = 0;  ///< the ping / idle / close deadline of the phase
-};
 
 /// Per-loop WebSocket resources, created at the first upgrade.
 struct ws_shared {

@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: MIT
+// The HTTP and WebSocket entry points of the public API: each passes the one guard
+// (api_guard.hpp), then the handler the handle names does the work.
+#include "server/api_guard.hpp"
+#include "server/core.hpp"
+#include "server/http1_handler.hpp"
+#include "server/ws_handler.hpp"
+
+namespace ns {
+
+using server::guard;
+using server::http1_handler;
+using server::need_open;
+using server::need_ready;
+using server::ws_handler;
+
+int network_server::impl::http_write(client_num_t c, std::span<const iovec> pieces,
+                                     server::write_kind kind) {
+  auto g = guard<http1_handler>(*this, c, need_open | need_ready);
+  return g ? g->write(pieces, kind) : g.err;
+}
+
+int network_server::impl::http_respond(client_num_t c, int status,
+                                       std::span<const http_header> headers,
+                                       std::span<const std::byte> body) {
+  auto g = guard<http1_handler>(*this, c, need_open | need_ready);
+  return g ? g->respond(status, headers, body) : g.err;
+}
+
+int network_server::impl::http_close(client_num_t c) {
+  auto g = guard<server::any_http_handler>(*this, c);
+  if (!g) return g.err;
+  close_graceful(*g.t);
+  return 0;
+}
+
+int network_server::impl::http_send_file(client_num_t c, const http_request& req,
+                                         std::string_view path, bool use_target, file_source from) {
+  auto g = guard<http1_handler>(*this, c, need_open | need_ready);
+  return g ? g->send_file(req, path, use_target, from) : g.err;
+}
+
+int network_server::impl::http_post_read(client_num_t c) {
+  auto g = guard<http1_handler>(*this, c, need_open);
+  return g ? g->post_read() : g.err;
+}
+
+int network_server::impl::http_begin_chunked(client_num_t c, int status,
+                                             std::span<const http_header> headers) {
+  auto g = guard<http1_handler>(*this, c, need_open | need_ready);
+  return g ? g->begin_chunked(status, headers) : g.err;
+}
+
+int network_server::impl::http_write_chunk(client_num_t c, std::span<const std::byte> data) {
+  auto g = guard<http1_handler>(*this, c, need_open);
+  return g ? g->write_chunk(data) : g.err;
+}
+
+int network_server::impl::http_end_chunked(client_num_t c) {
+  auto g = guard<http1_handler>(*this, c, need_open);
+  return g ? g->end_chunked() : g.err;
+}
+
+int network_server::impl::ws_write(client_num_t c, std::span<const iovec> pieces,
+                                   ws_message_type type, server::write_kind kind) {
+  auto g = guard<ws_handler>(*this, c, need_open);
+  return g ? g->write(pieces, type, kind) : g.err;
+}
+
+int network_server::impl::ws_close(client_num_t c, std::uint16_t code, std::string_view reason) {
+  auto g = guard<ws_handler>(*this, c, need_open);
+  return g ? g->close(code, reason) : g.err;
+}
+
+void network_server::impl::ws_broadcast_begin(std::span<const std::byte> data,
+                                              ws_message_type type) {
+  server::ws_shared& b = ws_resources();
+  b.bcast_active = true;
+  b.bcast_op = type == ws_message_type::text ? ws::opcode::text : ws::opcode::binary;
+  b.bcast_payload = data;
+  b.bcast_plain = ws::make_frame({b.bcast_op, true, false, {}}, data);
+  b.bcast_has_z = false;
+  b.bcast_plain_bytes.clear();
+  b.bcast_z_bytes.clear();
+  b.bcast_deflated.clear();
+  if (b.compressor && data.size() >= config_.websocket.deflate_threshold) {
+    // Compressed once for every receiver that accepts the shared compressor's frames.
+    b.bcast_z = ws::encode_broadcast(b.bcast_op, data, b.compressor.get(),
+                                     config_.websocket.deflate_threshold, b.bcast_deflated);
+    b.bcast_has_z = (std::to_integer<unsigned>(b.bcast_z.header_bytes[0]) & 0x40u) != 0;
+  }
+}
+
+void network_server::impl::ws_broadcast_to(client_num_t c, broadcast_result& result) {
+  auto g = guard<ws_handler>(*this, c, need_open);
+  if (!g || !ws_.bcast_active || !g->open_for_messages()) {
+    ++result.not_websocket;
+    return;
+  }
+  g->broadcast(result);
+}
+
+void network_server::impl::ws_broadcast_end() noexcept {
+  ws_.bcast_active = false;
+  ws_.bcast_payload = {};
+  ws_.bcast_plain.payload = {};
+  ws_.bcast_z.payload = {};
+}
+
+std::int64_t network_server::impl::queued_bytes(client_num_t c) noexcept {
+  transport* t = find(c);
+  if (t == nullptr) return -EBADF;
+  return static_cast<std::int64_t>(t->out.queued());
+}
+
+}  // namespace ns

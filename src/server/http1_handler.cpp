@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+// HTTP/1.1 input: plaintext → parser → http_read_callback, one request at a time; the phase
+// clock (idle, header and slow-reader timeouts); and response_done(), the one place where a
+// response counts as the answer to the request in hand.
+#include <charconv>
+#include <ctime>
+
+#include "server/core.hpp"
+#include "server/http1_handler.hpp"
+#include "server/log.hpp"
+
+namespace ns::server {
+namespace {
+
+// Plaintext held back while a response is owed; a client that pipelines more than this without
+// reading its answers is cut off.
+constexpr std::size_t max_pipelined_bytes = 1024 * 1024;
+
+std::string_view peer_of_exchange(void* context) {
+  return static_cast<transport*>(context)->peer_name();
+}
+
+}  // namespace
+
+std::size_t exchange::footprint() const noexcept {
+  std::size_t n = head.capacity() + stage.capacity();
+  if (file)
+    n += sizeof(file_transfer) + file->literal.capacity() + file->buf.size + file->fill.capacity();
+  return n;
+}
+
+void exchange::release() noexcept {
+  std::string().swap(head);
+  std::string().swap(stage);
+  if (file && !file->active && !file->read_in_flight) file.reset();
+}
+
+http1_handler::http1_handler(core& c, transport& t) : core_(c), t_(t), parser_(c.config().http) {}
+
+void http1_handler::on_ready() {
+  set_phase(phase::idle);
+}
+
+void http1_handler::set_phase(phase p) {
+  phase_ = p;
+  const server_config& cfg = core_.config();
+  switch (p) {
+    case phase::idle:
+      core_.schedule(t_, core_.now_ms() + static_cast<std::uint64_t>(cfg.idle_timeout.count()));
+      break;
+    case phase::reading:
+      core_.schedule(t_, core_.now_ms() + static_cast<std::uint64_t>(cfg.header_timeout.count()));
+      break;
+    case phase::responding:
+      // The application's turn has no deadline, but earlier responses still waiting on the
+      // peer (pipelining) keep theirs.
+      progress_timer();
+      break;
+  }
+}
+
+void http1_handler::progress_timer() {
+  // Progress on the wire restarts the clock: a slow but moving download is never "idle", while a
+  // reader that stopped reading is cut off after idle_timeout instead of holding its slot, socket
+  // and file for ever (slow-read DoS).
+  const bool waiting_on_peer =
+      !t_.out.empty() || t_.send_in_flight || (ex_.file && ex_.file->active);
+  if (phase_ == phase::idle || waiting_on_peer) {
+    core_.schedule(
+        t_, core_.now_ms() + static_cast<std::uint64_t>(core_.config().idle_timeout.count()));
+  } else if (phase_ == phase::responding) {
+    core_.schedule(t_, 0);  // nothing queued: the application's turn, it has no deadline
+  }
+}
+
+void http1_handler::on_output_pending() {
+  // A response being sent waits on the peer: bound that wait.
+  if (phase_ == phase::responding && !core_.timer_armed(t_)) progress_timer();
+}
+
+void http1_handler::on_timer() {
+  switch (phase_) {
+    case phase::idle:
+      core_.report_error(t_, conn_error::idle_timeout, {}, log_level::debug);
+      break;
+    case phase::reading:
+      core_.report_error(t_, conn_error::header_timeout, {}, log_level::debug);
+      break;
+    case phase::responding:
+      core_.report_error(t_, conn_error::stalled_reader, {}, log_level::debug);
+      break;
+  }
+  core_.close_hard(t_);
+}
+
+bool http1_handler::on_plaintext(std::span<const std::byte> bytes) {
+  if (ex_.body.active) {
+    on_body_plaintext(bytes);  // a streamed body: fed on the application's demand
+  } else if (phase_ == phase::responding) {
+    hold_pipelined(bytes);
+  } else if (!inbuf_.empty()) {
+    inbuf_.insert(inbuf_.end(), bytes.begin(), bytes.end());
+    parse_buffered();
+  } else {
+    parse(bytes);
+  }
+  // Back-pressure on a streamed body: leave the rest encrypted in the session.
+  return !(ex_.body.holding() && inbuf_.size() >= body_hold_bytes);
+}
+
+bool http1_handler::hold_pipelined(std::span<const std::byte> bytes) {
+  // Held until the current response is written.
+  if (inbuf_.size() + bytes.size() > max_pipelined_bytes) {
+    NS_LOG(log_level::warn, core_.peer_of(t_), ": too many pipelined bytes; closing");
+    core_.close_hard(t_);
+    return false;
+  }
+  inbuf_.insert(inbuf_.end(), bytes.begin(), bytes.end());
+  return true;
+}
+
+void http1_handler::parse(std::span<const std::byte> in) {
+  while (t_.open()) {
+    const http::parse_result r = parser_.feed(in);
+    in = in.subspan(r.consumed);
+    switch (r.status) {
+      case http::parse_status::need_more:
+        // The first bytes of a request switch the clock from idle to header timeout; an empty
+        // feed after an answered request does not.
+        if (r.consumed > 0 && phase_ == phase::idle) set_phase(phase::reading);
+        return;
+      case http::parse_status::request_ready:
+        ex_.keep_alive = parser_.request().keep_alive;
+        if (refuse_method()) return;
+        ++core_.counters().requests;
+        set_phase(phase::responding);
+        core_.app().http_read_callback(parser_.request(), t_.handle);
+        if (phase_ == phase::responding) {
+          // Not answered yet: keep what follows for later.
+          inbuf_.insert(inbuf_.end(), in.begin(), in.end());
+          return;
+        }
+        continue;
+      case http::parse_status::upgrade:
+        ++core_.counters().requests;
+        upgrade(in);  // `in`: the bytes after the request (http1_upgrade.cpp)
+        return;
+      case http::parse_status::expect_continue:
+        on_expect_continue();
+        continue;
+      case http::parse_status::headers_ready_streaming:
+        start_body_stream(in);
+        return;
+      case http::parse_status::error:
+        answer_error(parser_.status_code(), http::reason(parser_.error()));
+        return;
+      default:
+        // body_chunk / body_done only follow headers_ready_streaming, whose body http1_body.cpp
+        // reads; met here they would break the parser's contract, so the request is refused.
+        answer_error(501, "body event outside a streamed body");
+        return;
+    }
+  }
+}
+
+void http1_handler::parse_buffered() {
+  // Move the buffered bytes out so they are parsed from the start exactly once.
+  std::vector<std::byte> pending;
+  pending.swap(inbuf_);
+  on_plaintext(pending);
+  if (inbuf_.empty()) {
+    pending.clear();
+    inbuf_.swap(pending);  // keep the capacity for the next burst
+  }
+}
+
+void http1_handler::on_resume() {
+  if (ex_.body.active) {
+    resume_body();  // http_post_read asked for the next piece (http1_body.cpp)
+    return;
+  }
+  if (!t_.open() || phase_ == phase::responding || inbuf_.empty()) return;
+  parse_buffered();
+  core_.flush(t_);
+}
+
+bool http1_handler::refuse_method() {
+  if (parser_.is_supported_method()) return false;
+  // RFC 9110 §15.6.2: a method the server does not implement is answered 501 before the
+  // application sees it; its body (if any) is not read, so the connection closes.
+  answer_error(501,
+               std::string("method ").append(parser_.request().method).append(" not implemented"));
+  return true;
+}
+
+void http1_handler::response_done() {
+  if (phase_ != phase::responding) return;
+  note_response();  // counters and http_response_log_callback
+  // This response answers the request in hand: the next pipelined one may be parsed.
+  if (ex_.body.active) ex_.keep_alive = false;  // its unread body cannot be skipped safely
+  set_phase(phase::idle);
+  if (!ex_.keep_alive) {
+    core_.close_graceful(t_);
+    return;
+  }
+  if (!inbuf_.empty()) core_.resume_later(t_);
+}
+
+void http1_handler::note_response() {
+  ++core_.counters().responses;
+  http_response_info info;
+  // 101 is final for an upgrade; another 1xx here was only an interim response.
+  info.status = ex_.status >= 200 || ex_.status == 101 ? ex_.status : 0;
+  info.bytes = ex_.bytes;
+  info.peer = peer_address(&peer_of_exchange, &t_);
+  ex_.status = 0;
+  ex_.bytes = 0;
+  core_.app().http_response_log_callback(t_.handle, parser_.request(), info);
+}
+
+bool http1_handler::put(std::span<const std::byte> bytes) {
+  if (phase_ == phase::responding) {
+    ex_.bytes += bytes.size();
+    // Raw bytes from http_write: "HTTP/1.1 200 …" is the status of this response. An interim
+    // 1xx (100 Continue) is not the final answer (RFC 9110 §15.2), so the next one still counts.
+    if (ex_.status < 200 && bytes.size() >= 12) {
+      const std::string_view text(reinterpret_cast<const char*>(bytes.data()), 12);
+      int status = 0;
+      if (text.substr(0, 7) == "HTTP/1." && text[8] == ' ') {
+        const auto [p, ec] = std::from_chars(text.data() + 9, text.data() + 12, status);
+        if (ec == std::errc() && p == text.data() + 12)
+          ex_.status = static_cast<std::uint16_t>(status);
+      }
+    }
+  }
+  return t_.queue(bytes);
+}
+
+std::string_view http1_handler::date() {
+  return core_.files().date(static_cast<std::int64_t>(::time(nullptr)));
+}
+
+void http1_handler::on_sent() {
+  const bool file_active = ex_.file && ex_.file->active;
+  // A file response refills the queue as it drains (http1_file.cpp); it keeps its buffers.
+  if (file_active) {
+    file_pump();
+    if (t_.closing) return;
+  }
+  progress_timer();
+  if (!t_.out.empty()) return;
+  if (!(ex_.file && ex_.file->active)) t_.out.trim();
+  if (phase_ == phase::idle) core_.note_idle(t_);  // frees its buffers if it stays idle
+}
+
+void http1_handler::on_completion(io::op_kind kind, const io_uring_cqe& cqe) {
+  if (kind == io::op_kind::file_read) on_file_read(cqe);
+}
+
+bool http1_handler::quiescent() const noexcept {
+  // No partial request (the phase tells; the parser checks its own input), no owed response.
+  if (!inbuf_.empty() || ex_.body.active || ex_.long_response()) return false;
+  if (ex_.file && ex_.file->read_in_flight) return false;
+  return phase_ == phase::idle;
+}
+
+void http1_handler::release_memory() noexcept {
+  parser_.release_storage();
+  std::vector<std::byte>().swap(inbuf_);
+  ex_.release();
+}
+
+std::size_t http1_handler::footprint() const noexcept {
+  return parser_.reserved_bytes() + inbuf_.capacity() + ex_.footprint();
+}
+
+void http1_handler::report_closed(application_methods& app, client_num_t c) {
+  app.http_close_callback(c);
+}
+
+}  // namespace ns::server
