@@ -63,6 +63,23 @@ TEST(HttpRange, SeveralRangesSortedAndCoalesced) {
   EXPECT_EQ(r.ranges[0].last, 29u);
 }
 
+TEST(HttpRange, CoalesceGapBoundary) {
+  // Ranges merge while next.first - prev.last <= range_coalesce_gap (at most gap - 1 skipped
+  // bytes); one byte further apart they stay two parts.
+  const std::uint64_t g = range_coalesce_gap;
+  const std::string at = "bytes=0-9," + std::to_string(9 + g) + "-" + std::to_string(9 + g + 9);
+  auto r = one(at, 1000);
+  ASSERT_EQ(r.outcome, range_outcome::partial);
+  ASSERT_EQ(r.count, 1u) << at;
+  EXPECT_EQ(r.ranges[0].first, 0u);
+  EXPECT_EQ(r.ranges[0].last, 9 + g + 9);
+  const std::string past = "bytes=0-9," + std::to_string(10 + g) + "-" + std::to_string(10 + g + 9);
+  r = one(past, 1000);
+  ASSERT_EQ(r.count, 2u) << past;
+  EXPECT_EQ(r.ranges[0].last, 9u);
+  EXPECT_EQ(r.ranges[1].first, 10 + g);
+}
+
 TEST(HttpRange, AbuseIsBounded) {
   // Sixteen overlapping full ranges collapse to one.
   std::string v = "bytes=0-";

@@ -98,8 +98,10 @@ TEST(WsRefusalReasons, ListElementsAreTrimmedAndEmptyOnesSkipped) {
 TEST(WsRefusalReasons, KeyMustBeExactlyBase64Of16Bytes) {
   EXPECT_TRUE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ=="));
   EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ="));   // 23 characters
-  EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ=x"));  // bad padding
   EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZ=A="));  // '=' must be the last two
+  // Each padding character checked alone: the rest of the key is valid.
+  EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQA="));  // 23rd is not '=' (17 bytes)
+  EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ=x"));  // 24th is not '='
   EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25j*Q=="));  // '*' is not base64
   http_request r = good_request();
   set_header(r, "Sec-WebSocket-Key", "  dGhlIHNhbXBsZSBub25jZQ==\t");
