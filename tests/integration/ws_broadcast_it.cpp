@@ -8,6 +8,7 @@
 #include <set>
 
 #include "integration/ws_support.hpp"
+#include "ws/frame_decoder.hpp"
 
 namespace ns::test {
 namespace {
@@ -18,6 +19,33 @@ static_assert(client_num_range<std::set<int>>);
 static_assert(client_num_range<std::list<unsigned short>&>);
 static_assert(!client_num_range<std::vector<std::string>>);
 static_assert(!client_num_range<int>);
+
+// One data frame as the server put it on the wire.
+struct wire_frame {
+  bool rsv1 = false;
+  std::string payload;  // still compressed if rsv1
+};
+
+// Splits a client's received bytes (server frames: unmasked) into its data frames.
+std::vector<wire_frame> data_frames(const std::string& bytes) {
+  ws::frame_decoder d({.max_frame_bytes = 1 << 20, .expect_masked = false, .allow_rsv1 = true});
+  std::vector<wire_frame> out;
+  std::span<const std::byte> in(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size());
+  bool data = false;
+  while (!in.empty()) {
+    const ws::decode_step st = d.decode(in);
+    in = in.subspan(st.consumed);
+    if (st.status == ws::decode_status::error || st.status == ws::decode_status::need_more) break;
+    if (st.status == ws::decode_status::header) {
+      data = !ws::is_control(d.header().op);
+      if (data) out.push_back({d.header().rsv1, {}});
+    } else if (data) {
+      out.back().payload.append(reinterpret_cast<const char*>(st.payload.data()),
+                                st.payload.size());
+    }
+  }
+  return out;
+}
 
 void run_broadcast(bool deflate_all, bool mixed) {
   ws_server s;
@@ -31,8 +59,16 @@ void run_broadcast(bool deflate_all, bool mixed) {
     o.path = "/chat";
     o.deflate = mixed ? (i % 2 == 0) : deflate_all;
     o.timeout = std::chrono::seconds(30);
+    o.keep_received = true;
     ASSERT_TRUE(c->connect(s.port(), o)) << c->error();
     ASSERT_EQ(c->status(), 101);
+    // An offer is agreed, with server_no_context_takeover: what lets one frame serve all.
+    ASSERT_EQ(c->deflate_agreed(), o.deflate) << c->head();
+    if (o.deflate) {
+      ASSERT_NE(c->header("sec-websocket-extensions").find("server_no_context_takeover"),
+                std::string::npos)
+          << c->head();
+    }
     cs.push_back(std::move(c));
   }
   ASSERT_TRUE(s.app().wait([&](ws_record& r) { return r.opened.size() == clients; }));
@@ -61,6 +97,27 @@ void run_broadcast(bool deflate_all, bool mixed) {
                              std::string(100, static_cast<char>('a' + k)));
     }
   }
+  // On the wire: every deflate receiver got each message as a compressed frame (RSV1), the
+  // same bytes for all of them (one compression, shared); plain receivers got plain frames.
+  std::vector<wire_frame> shared;
+  for (int i = 0; i < clients; ++i) {
+    const ws_client& c = *cs[static_cast<std::size_t>(i)];
+    const std::vector<wire_frame> got = data_frames(c.received());
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(senders * per_sender)) << "client " << i;
+    for (std::size_t m = 0; m < got.size(); ++m) {
+      ASSERT_EQ(got[m].rsv1, c.deflate_agreed()) << "client " << i << " frame " << m;
+    }
+    if (!c.deflate_agreed()) continue;
+    if (shared.empty()) {
+      shared = got;
+      for (const auto& f : shared) EXPECT_LT(f.payload.size(), 100u) << "not compressed";
+      continue;
+    }
+    for (std::size_t m = 0; m < got.size(); ++m) {
+      ASSERT_EQ(got[m].payload, shared[m].payload) << "client " << i << " frame " << m;
+    }
+  }
+  EXPECT_EQ(shared.empty(), !deflate_all && !mixed);
   std::lock_guard l(s.app().rec.m);
   EXPECT_EQ(s.app().rec.last_broadcast.queued, static_cast<std::size_t>(clients));
   EXPECT_EQ(s.app().rec.broadcast_slow_total, 0u);

@@ -242,6 +242,8 @@ bool ws_client::connect(std::uint16_t port, const options& opt) {
   }
   head_ = data.substr(0, end + 4);
   const std::string rest = data.substr(end + 4);
+  keep_received_ = opt.keep_received;
+  if (keep_received_) received_ = rest;
   in_.assign(reinterpret_cast<const std::byte*>(rest.data()),
              reinterpret_cast<const std::byte*>(rest.data()) + rest.size());
   status_ = std::atoi(head_.c_str() + 9);
@@ -341,6 +343,7 @@ std::optional<ws_event> ws_client::next() {
     off_ = 0;
     const int n = read_some(buf, sizeof(buf));
     if (n <= 0) return std::nullopt;
+    if (keep_received_) received_.append(buf, static_cast<std::size_t>(n));
     in_.insert(in_.end(), reinterpret_cast<const std::byte*>(buf),
                reinterpret_cast<const std::byte*>(buf) + n);
   }

@@ -111,6 +111,7 @@ class ws_client {
     std::string trailing;    ///< bytes sent in the same write right after the request
     bool auto_reply = true;  ///< send the pongs / close echo the protocol queues
     std::chrono::milliseconds timeout{10000};  ///< per blocking read
+    bool keep_received = false;  ///< keep every byte after the response head (received())
   };
 
   /// Connects, sends the upgrade request and reads the response head. True if a response was
@@ -138,6 +139,9 @@ class ws_client {
   /// True if the server closed the TCP connection (EOF) within the timeout.
   bool wait_eof();
   [[nodiscard]] bool deflate_agreed() const { return deflate_; }
+  /// With options::keep_received: the server's frames exactly as they came (after TLS), so a
+  /// test can look at what the decoder hides (RSV1, compressed payloads).
+  [[nodiscard]] const std::string& received() const { return received_; }
   [[nodiscard]] int fd() const { return tls_.fd(); }
   ws::connection& proto() { return *proto_; }
 
@@ -150,7 +154,9 @@ class ws_client {
   std::size_t off_ = 0;
   std::string head_;
   std::string error_;
+  std::string received_;
   int status_ = 0;
+  bool keep_received_ = false;
   bool deflate_ = false;
   bool auto_reply_ = true;
 };
