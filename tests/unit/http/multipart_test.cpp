@@ -161,6 +161,31 @@ TEST(HttpMultipart, Errors) {
   EXPECT_EQ(bad.error(), multipart_error::bad_boundary);
 }
 
+// Each bound allows exactly its value; the Errors cases above exceed them.
+TEST(HttpMultipart, LimitsAllowTheirValueExactly) {
+  // RFC 2046 §5.1.1: a boundary has 1 to 70 characters.
+  const std::string b70(70, 'b');
+  EXPECT_EQ(multipart_boundary("multipart/form-data; boundary=" + b70), b70);
+  const std::string head = "Content-Disposition: form-data; name=a\r\nA: 1\r\n\r\n";
+  const std::string one = "--b\r\n" + head + "x\r\n--b--";
+  multipart_limits lim;
+  lim.max_header_bytes = head.size();  // the part's header section, blank line included
+  EXPECT_TRUE(parse("b", {one}, lim).done);
+  lim.max_header_bytes = head.size() - 1;
+  EXPECT_EQ(parse("b", {one}, lim).err, multipart_error::headers_too_large);
+  lim = {};
+  lim.max_headers = 2;
+  EXPECT_TRUE(parse("b", {one}, lim).done);
+  lim = {};
+  lim.max_parts = 2;
+  EXPECT_TRUE(parse("b", {"--b\r\n" + head + "1\r\n--b\r\n" + head + "2\r\n--b--"}, lim).done);
+  // Transport padding after a delimiter: up to 255 blanks.
+  const std::string pad = "--b" + std::string(255, ' ') + "\r\n" + head + "x\r\n--b--";
+  EXPECT_TRUE(parse("b", {pad}).done);
+  EXPECT_EQ(parse("b", {"--b" + std::string(256, '\t') + "\r\n" + head + "x\r\n--b--"}).err,
+            multipart_error::malformed_delimiter);
+}
+
 TEST(HttpMultipart, IncompleteBodyIsNotDone) {
   multipart_parser p("b");
   std::string_view in = "--b\r\nContent-Disposition: form-data; name=a\r\n\r\nabc\r\n--";

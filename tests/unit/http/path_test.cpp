@@ -70,6 +70,9 @@ TEST_F(HttpPath, ServesFilesAndIndexes) {
   EXPECT_EQ(get("//a.txt").status, 200);
   EXPECT_EQ(get("/in_link").status, 200);
   EXPECT_EQ(get("/sub/up/a.txt").status, 200);  // symlink that stays inside
+  // A last segment ".." names a directory, as "." does: its index, no redirect.
+  EXPECT_EQ(get("/sub/x/..").fs_path, fs::canonical(root_).string() + "/sub/index.html");
+  EXPECT_EQ(get("/sub/..").fs_path, fs::canonical(root_).string() + "/index.html");
 }
 
 TEST_F(HttpPath, AbsoluteForm) {
@@ -128,6 +131,10 @@ TEST_F(HttpPath, MalformedIsRefused) {
   EXPECT_EQ(get("/a.txt%00.html").status, 400);
   EXPECT_EQ(get("/a%zz").status, 400);
   EXPECT_EQ(get("/a%4").status, 400);
+  // The escape is cut by the end of the target, not by a NUL after it: the byte that follows
+  // in memory ('1') must not be read as its second digit.
+  const std::string longer = "/a.txt%41";
+  EXPECT_EQ(get(std::string_view(longer).substr(0, longer.size() - 1)).status, 400);
   EXPECT_EQ(get("/a%").status, 400);
   EXPECT_EQ(get("/..%5c..%5coutside.txt").status, 400);
   EXPECT_EQ(get("/a\\b").status, 400);

@@ -258,6 +258,36 @@ TEST(HttpRequestParser, LimitsMapToStatus) {
   }
 }
 
+// Each limit allows exactly its value: one byte less than the refusal cases above.
+TEST(HttpRequestParser, LimitsAllowTheirValueExactly) {
+  ns::http_limits lim;
+  lim.max_header_bytes = 128;
+  lim.max_buffered_body = 16;
+  // Header field lines are counted as sent, ": " and CRLF included: 9 + 119 = 128 bytes.
+  const std::string at = "GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(114, 'v') + "\r\n\r\n";
+  auto ev = whole(at, lim);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].status, parse_status::request_ready);
+  ev = whole("GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(115, 'v') + "\r\n\r\n", lim);
+  EXPECT_EQ(status_code(ev.back().err), 431);
+  // A body of exactly max_buffered_body arrives whole; one byte more streams.
+  const std::string body(16, 'b');
+  ev = whole("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 16\r\n\r\n" + body, lim);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].status, parse_status::request_ready);
+  EXPECT_EQ(ev[0].body, body);
+  ev = whole("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 17\r\n\r\n" + body + "b", lim);
+  EXPECT_EQ(ev[0].status, parse_status::headers_ready_streaming);
+  // The same for a chunked body: 16 bytes in two chunks stay buffered.
+  const std::string chunked = "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n";
+  ev = whole(chunked + "8\r\nbbbbbbbb\r\n8\r\nbbbbbbbb\r\n0\r\n\r\n", lim);
+  ASSERT_EQ(ev.size(), 1u);
+  EXPECT_EQ(ev[0].status, parse_status::request_ready);
+  EXPECT_EQ(ev[0].body, body);
+  ev = whole(chunked + "8\r\nbbbbbbbb\r\n9\r\nbbbbbbbbb\r\n0\r\n\r\n", lim);
+  EXPECT_EQ(ev[0].status, parse_status::headers_ready_streaming);
+}
+
 TEST(HttpRequestParser, ErrorIsSticky) {
   request_parser p({});
   EXPECT_EQ(p.feed(std::string_view("GET / HTTP/1.1\r\n\r\n")).status, parse_status::error);

@@ -234,6 +234,20 @@ TEST(RecordLayer, PaddingAndEmptyRecordsAreAccepted) {
   EXPECT_EQ(r.bytes, 0u);
 }
 
+TEST(RecordLayer, RecordOfTheLargestAllowedSizeIsAccepted) {
+  // 2^14 bytes of content, its type and 239 bytes of padding: 2^14 + 256 bytes of ciphertext,
+  // the most RFC 8446 §5.2 allows (BadRecordsOnTheWire refuses one byte more).
+  crafted t;
+  const std::size_t padding =
+      record_layer::max_ciphertext - record_layer::max_plaintext - 1 - tag_size;
+  const auto rec =
+      craft(t.peer, 23, std::vector<std::uint8_t>(record_layer::max_plaintext, 'a'), padding);
+  ASSERT_EQ(rec.size(), 5 + record_layer::max_ciphertext);
+  const auto r = t.feed(rec);
+  EXPECT_EQ(r.kind, record_layer::step_kind::data);
+  EXPECT_EQ(r.bytes, record_layer::max_plaintext);
+}
+
 TEST(RecordLayer, CloseNotifyAndUserCanceled) {
   crafted t;
   EXPECT_EQ(t.feed(craft(t.peer, 21, {1, 90})).kind, record_layer::step_kind::data);

@@ -97,6 +97,9 @@ TEST(WsRefusalReasons, ListElementsAreTrimmedAndEmptyOnesSkipped) {
 
 TEST(WsRefusalReasons, KeyMustBeExactlyBase64Of16Bytes) {
   EXPECT_TRUE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ=="));
+  EXPECT_TRUE(is_valid_key("++++++++++++++++++++/w=="));   // base64 of fb ef be … ff
+  EXPECT_TRUE(is_valid_key("8PHy8/T19vf4+fr7/P3+/w=="));   // base64 of f0 … ff
+  EXPECT_FALSE(is_valid_key("8PHy8-T19vf4+fr7/P3+/w=="));  // '-' is base64url, not base64
   EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZQ="));   // 23 characters
   EXPECT_FALSE(is_valid_key("dGhlIHNhbXBsZSBub25jZ=A="));  // '=' must be the last two
   // Each padding character checked alone: the rest of the key is valid.

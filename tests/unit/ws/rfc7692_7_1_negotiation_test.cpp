@@ -87,6 +87,7 @@ TEST(WsDeflateNegotiation, Rfc7692Section7_1DeclinesInvalidOffersAndTriesTheNext
       "permessage-deflate; client_max_window_bits=1a",
       "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
       "permessage-deflate; client_max_window_bits; client_max_window_bits=9",
+      "permessage-deflate; server_max_window_bits=10; server_max_window_bits=10",
       "permessage-deflate; server_no_context_takeover=1",
       "permessage-deflate; unknown_param",
       "permessage-deflate; client_no_context_takeover=\"\"",

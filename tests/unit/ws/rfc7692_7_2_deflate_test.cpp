@@ -167,6 +167,36 @@ TEST(WsDeflate, Rfc7692Section7_2_2MessageCutInsideABlockIs1007) {
   EXPECT_EQ(ev[0].code, 1007);
 }
 
+TEST(WsDeflate, Rfc7692Section7_2_2StoredBlockLongerThanTheMessageIsAnError) {
+  // A stored block announcing 10 bytes, 3 of them sent: the tail's 4 bytes are read as more
+  // block data and zlib reports no error, only that the message stopped inside the block.
+  const bytes cut = {std::byte{0x00}, std::byte{0x0a}, std::byte{0x00}, std::byte{0xf5},
+                     std::byte{0xff}, std::byte{'a'},  std::byte{'b'},  std::byte{'c'}};
+  inflater inf(15, false);
+  byte_buffer out;
+  ASSERT_EQ(inf.inflate(cut, out, 1000), inflate_status::ok);
+  EXPECT_EQ(inf.finish(out, 1000), inflate_status::error);
+}
+
+TEST(WsDeflate, MessageOfExactlyTheLimitInflates) {
+  const bytes msg = sample_text(1000, 7);
+  deflater d(15, false);
+  byte_buffer z;
+  ASSERT_TRUE(d.compress(msg, z));
+  for (const std::size_t limit : {msg.size(), msg.size() - 1}) {
+    inflater inf(15, false);
+    byte_buffer out;
+    inflate_status s = inf.inflate(z.span(), out, limit);
+    if (s == inflate_status::ok) s = inf.finish(out, limit);
+    if (limit == msg.size()) {
+      ASSERT_EQ(s, inflate_status::ok);
+      EXPECT_TRUE(std::equal(msg.begin(), msg.end(), out.data(), out.data() + out.size()));
+    } else {
+      EXPECT_EQ(s, inflate_status::too_big);
+    }
+  }
+}
+
 TEST(WsDeflate, DecompressionBombStopsAtLimit) {
   const bytes bomb = zeros_bomb(16 << 20);
   EXPECT_LT(bomb.size(), 32u * 1024);  // 16 MiB of zeros in a few KiB
