@@ -10,4 +10,5 @@
 #include <network_server/server.hpp>
 #include <network_server/stats.hpp>
 #include <network_server/tls.hpp>
+#include <network_server/topics.hpp>
 #include <network_server/types.hpp>

@@ -4,9 +4,10 @@
 /// `network_server`: one io_uring event loop serving HTTPS (and WSS) connections.
 ///
 /// Run one `network_server` per thread; several servers may listen on the same port
-/// (`server_config::reuse_port`). All methods except `stop()` must be called on the loop thread
-/// (from inside callbacks); they return 0 on success or a negative errno, e.g. `-EBADF` for a
-/// closed or stale `client_num`, and then call no callback.
+/// (`server_config::reuse_port`). All methods except `stop()`, `post()`, `eventfd_trigger()` and
+/// `publish()` must be called on the loop thread (from inside callbacks); they return 0 on
+/// success or a negative errno, e.g. `-EBADF` for a closed or stale `client_num`, and then call
+/// no callback.
 
 #include <sys/uio.h>
 
@@ -23,6 +24,7 @@
 #include <network_server/config.hpp>
 #include <network_server/stats.hpp>
 #include <network_server/tls.hpp>
+#include <network_server/topics.hpp>
 #include <network_server/types.hpp>
 
 namespace ns {
@@ -60,6 +62,14 @@ struct file_cache_stats {
   std::size_t entries = 0;          ///< files currently cached
 };
 
+/// What the servers (threads) of one process share. A member left empty is made by each server
+/// for itself: its own TLS context from `server_config::tls`, its own topic hub (topics then
+/// reach only that server's subscribers).
+struct shared_resources {
+  std::shared_ptr<shared_tls> tls;    ///< certificates and ticket keys (`shared_tls::create`)
+  std::shared_ptr<topic_hub> topics;  ///< publish/subscribe across loops (`topic_hub::create`)
+};
+
 class network_server {
  public:
   /// Creates the ring, the listening socket and the TLS context. Throws `std::system_error` or
@@ -71,6 +81,9 @@ class network_server {
   /// certificates, reloadable at once for all, and session tickets valid on every thread.
   /// `config.tls` is not read when @p tls is given.
   network_server(server_config config, application_methods& app, std::shared_ptr<shared_tls> tls);
+
+  /// As above with everything the threads of the process share (see `shared_resources`).
+  network_server(server_config config, application_methods& app, shared_resources shared);
   ~network_server();
   network_server(const network_server&) = delete;
   network_server& operator=(const network_server&) = delete;
@@ -240,6 +253,39 @@ class network_server {
                                std::as_bytes(std::span(text.data(), text.size())),
                                ws_message_type::text);
   }
+
+  // ---- topics (publish/subscribe, topics.hpp) ----------------------------------------------
+
+  /// Subscribes the WebSocket connection @p client_num to @p topic (opaque bytes, at most
+  /// `max_topic_bytes`): every `publish` on it, from any loop or thread of the process (and,
+  /// with an engine, from other instances), reaches the connection until `unsubscribe` or its
+  /// close (a closed connection leaves all its topics by itself). Returns 0, -EBADF (stale
+  /// handle, or a raw descriptor / eventfd), -EINVAL (not a WebSocket connection — from
+  /// `websocket_open_callback` on it is one — or a topic too long), -EPIPE (closing),
+  /// -EEXIST (already subscribed: nothing changes).
+  int subscribe(client_num_t client_num, std::string_view topic);
+
+  /// Ends a subscription. Returns 0, -EBADF, -EINVAL (as `subscribe`), -ENOENT (not subscribed).
+  int unsubscribe(client_num_t client_num, std::string_view topic);
+
+  /// Sends @p data as one message to every subscriber of @p topic on every loop sharing this
+  /// server's hub, and to the hub's engine (`topic_hub::publish`, which this is). Each loop
+  /// encodes the frame (and compresses it, in shared deflate mode) once for all its
+  /// subscribers; slow receivers are handled as by `websocket_broadcast` (skipped and counted
+  /// in `server_stats::topics.dropped_slow`, or closed with 1008). On the loop thread this
+  /// loop's subscribers get the message at once; other loops get it through `post`. Messages
+  /// of one thread on one topic reach every subscriber in the order published. Safe from any
+  /// thread. Returns 0, or -EINVAL for a topic longer than `max_topic_bytes`.
+  int publish(std::string_view topic, std::span<const std::byte> data,
+              ws_message_type type = ws_message_type::binary);
+  /// As above with a text message (must be UTF-8).
+  int publish(std::string_view topic, std::string_view text) {
+    return publish(topic, std::as_bytes(std::span(text.data(), text.size())),
+                   ws_message_type::text);
+  }
+
+  /// The topic hub this server uses (given in `shared_resources`, or its own).
+  [[nodiscard]] topic_hub& topics() noexcept;
 
   /// Bytes queued for @p client_num and not yet handed to the kernel (ciphertext on TLS
   /// connections), or -EBADF. Any connection kind. Use it with `websocket_drain_callback` to

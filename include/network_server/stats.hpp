@@ -23,6 +23,17 @@ struct error_counters {
   std::uint64_t websocket = 0;      ///< WebSocket protocol violations (close 1002/1007/1009…)
 };
 
+/// Topics (topics.hpp) on this loop. The process-wide view (distinct topics, publishes from any
+/// thread) is `topic_hub::stats()`.
+struct topic_counters {
+  std::uint64_t topics = 0;         ///< topics with at least one subscriber on this loop (now)
+  std::uint64_t subscriptions = 0;  ///< (connection, topic) pairs on this loop (now)
+  std::uint64_t published = 0;      ///< publishes made on this loop's thread
+  std::uint64_t delivered = 0;      ///< messages queued to subscribers on this loop
+  std::uint64_t dropped_slow = 0;   ///< subscribers skipped as slow receivers (see
+                                    ///< `network_server::websocket_broadcast`)
+};
+
 /// A snapshot of `network_server::stats()`.
 struct server_stats {
   std::uint64_t connections_total = 0;  ///< HTTP(S) connections accepted
@@ -38,6 +49,7 @@ struct server_stats {
   std::uint64_t cache_hits = 0;         ///< static file cache lookups answered from memory
   std::uint64_t cache_misses = 0;       ///< static file cache lookups that went to the disk
   error_counters errors;                ///< connections that ended in an error, by kind
+  topic_counters topics;                ///< publish/subscribe on this loop
 };
 
 }  // namespace ns

@@ -107,6 +107,18 @@ void network_server::impl::ws_broadcast_end() noexcept {
   ws_.bcast_z.payload = {};
 }
 
+int network_server::impl::subscribe(client_num_t c, std::string_view topic) {
+  auto g = guard<ws_handler>(*this, c, need_open);
+  if (!g) return g.err;
+  if (!g->open_for_messages()) return -EPIPE;  // our close frame is out: nothing more to send
+  return topics_.subscribe(c, topic);
+}
+
+int network_server::impl::unsubscribe(client_num_t c, std::string_view topic) {
+  auto g = guard<ws_handler>(*this, c);
+  return g ? topics_.unsubscribe(c, topic) : g.err;
+}
+
 std::int64_t network_server::impl::queued_bytes(client_num_t c) noexcept {
   transport* t = find(c);
   if (t == nullptr) return -EBADF;

@@ -40,6 +40,7 @@
 #include "server/server_file.hpp"
 #include "server/shared_tls_impl.hpp"
 #include "server/timer_ids.hpp"
+#include "server/topics.hpp"
 #include "server/transport.hpp"
 #include "server/ws_shared.hpp"
 
@@ -50,7 +51,7 @@ class network_server::impl {
   using transport = server::transport;
 
   impl(network_server& self, server_config config, application_methods& app,
-       std::shared_ptr<shared_tls> tls);
+       shared_resources shared);
   ~impl();
   impl(const impl&) = delete;
   impl& operator=(const impl&) = delete;
@@ -77,6 +78,8 @@ class network_server::impl {
   void ws_broadcast_begin(std::span<const std::byte> data, ws_message_type type);
   void ws_broadcast_to(client_num_t c, broadcast_result& result);
   void ws_broadcast_end() noexcept;
+  int subscribe(client_num_t c, std::string_view topic);
+  int unsubscribe(client_num_t c, std::string_view topic);
   [[nodiscard]] std::int64_t queued_bytes(client_num_t c) noexcept;
   int raw_adopt(int fd, client_num_t& out);
   int raw_read(client_num_t c, std::span<std::byte> buf, std::span<const iovec> iov, bool vector);
@@ -97,6 +100,7 @@ class network_server::impl {
   [[nodiscard]] std::uint64_t now_ms() const noexcept { return now_ms_; }
   [[nodiscard]] server::file_service& files() noexcept { return *files_; }
   [[nodiscard]] server::ws_shared& ws_resources();
+  [[nodiscard]] server::topic_service& topics() noexcept { return topics_; }
 
   /// Sends what is queued (one send in flight at a time); closes a transport whose graceful
   /// close has drained.
@@ -211,6 +215,10 @@ class network_server::impl {
   std::vector<std::function<void()>> posted_;
   std::vector<std::function<void()>> running_;  // loop-thread copy being run
   bool stopping_posts_ = false;                 // guarded by cross_mutex_
+
+  // Topics (topics.hpp). Other loops post to this one through the hub: it is detached first
+  // thing in ~impl, before the post queue and the wake descriptor go.
+  server::topic_service topics_;
 };
 
 }  // namespace ns

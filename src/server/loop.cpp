@@ -40,17 +40,18 @@ std::shared_ptr<shared_tls> make_tls(const server_config& cfg, std::shared_ptr<s
 }  // namespace
 
 network_server::impl::impl(network_server& self, server_config config, application_methods& app,
-                           std::shared_ptr<shared_tls> tls)
+                           shared_resources shared)
     : self_(self),
       config_(std::move(config)),
       app_(app),
-      tls_(make_tls(config_, std::move(tls))),
+      tls_(make_tls(config_, std::move(shared.tls))),
       ring_(config_.ring_entries),
       conns_(config_.max_connections),
       timer_ids_(config_.max_connections),
       timers_(config_.max_connections, 50, 2048, steady_ms()),
       now_ms_(steady_ms()),
-      scratch_(16 * 1024 + 512) {
+      scratch_(16 * 1024 + 512),
+      topics_(*this, std::move(shared.topics)) {
   buffers_.emplace(ring_.raw(), recv_group, config_.recv_buffer_count, config_.recv_buffer_size);
   auto l = io::open_listener(config_.bind_address, config_.port, config_.reuse_port);
   if (l.fd < 0) throw std::runtime_error(l.error);
@@ -71,6 +72,7 @@ network_server::impl::impl(network_server& self, server_config config, applicati
 }
 
 network_server::impl::~impl() {
+  topics_.detach();  // no other loop posts to us from here on
   if (listen_fd_ >= 0) close(listen_fd_);
   if (wake_fd_ >= 0) close(wake_fd_);
   // Connections still open (start() never ran to completion) are closed without callbacks.
@@ -88,6 +90,7 @@ void network_server::impl::request_stop() noexcept {
 
 int network_server::impl::run() {
   ring_.attach_to_current_thread();
+  const server::topic_service::running on_this_thread(topics_);
   arm_accept();
   arm_wake();
   app_.server_started_callback(self_);

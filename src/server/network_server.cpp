@@ -7,11 +7,16 @@
 namespace ns {
 
 network_server::network_server(server_config config, application_methods& app)
-    : impl_(std::make_unique<impl>(*this, std::move(config), app, nullptr)) {}
+    : impl_(std::make_unique<impl>(*this, std::move(config), app, shared_resources{})) {}
 
 network_server::network_server(server_config config, application_methods& app,
                                std::shared_ptr<shared_tls> tls)
-    : impl_(std::make_unique<impl>(*this, std::move(config), app, std::move(tls))) {}
+    : impl_(std::make_unique<impl>(*this, std::move(config), app,
+                                   shared_resources{std::move(tls), nullptr})) {}
+
+network_server::network_server(server_config config, application_methods& app,
+                               shared_resources shared)
+    : impl_(std::make_unique<impl>(*this, std::move(config), app, std::move(shared))) {}
 
 network_server::~network_server() = default;
 
@@ -100,6 +105,23 @@ int network_server::websocket_close(client_num_t client_num, std::uint16_t code,
 
 std::int64_t network_server::queued_bytes(client_num_t client_num) const noexcept {
   return impl_->queued_bytes(client_num);
+}
+
+int network_server::subscribe(client_num_t client_num, std::string_view topic) {
+  return impl_->subscribe(client_num, topic);
+}
+
+int network_server::unsubscribe(client_num_t client_num, std::string_view topic) {
+  return impl_->unsubscribe(client_num, topic);
+}
+
+int network_server::publish(std::string_view topic, std::span<const std::byte> data,
+                            ws_message_type type) {
+  return impl_->topics().hub().publish(topic, data, type);
+}
+
+topic_hub& network_server::topics() noexcept {
+  return impl_->topics().hub();
 }
 
 void network_server::broadcast_begin(std::span<const std::byte> data, ws_message_type type) {

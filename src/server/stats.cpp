@@ -12,6 +12,7 @@ server_stats network_server::impl::stats() const noexcept {
   const file_cache_stats cache = cache_stats();
   s.cache_hits = cache.hits;
   s.cache_misses = cache.misses;
+  s.topics = topics_.counters();
   return s;
 }
 

@@ -174,6 +174,10 @@ std::size_t ws_handler::footprint() const noexcept {
   return proto_.buffer_bytes();
 }
 
+void ws_handler::fail_owed() {
+  core_.topics().leave_all(t_.handle);  // a closed connection leaves its topics by itself
+}
+
 void ws_handler::report_closed(application_methods& app, client_num_t c) {
   app.websocket_close_callback(c, close_code_);
 }

@@ -30,6 +30,7 @@ class ws_handler final : public protocol_handler {
   [[nodiscard]] bool quiescent() const noexcept override;
   void release_memory() noexcept override;
   [[nodiscard]] std::size_t footprint() const noexcept override;
+  void fail_owed() override;
   void report_closed(application_methods& app, client_num_t c) override;
 
   /// Starts the phase clock after the 101 (ping interval or idle timeout).

@@ -8,7 +8,6 @@
 #include <set>
 
 #include "integration/ws_support.hpp"
-#include "ws/frame_decoder.hpp"
 
 namespace ns::test {
 namespace {
@@ -19,33 +18,6 @@ static_assert(client_num_range<std::set<int>>);
 static_assert(client_num_range<std::list<unsigned short>&>);
 static_assert(!client_num_range<std::vector<std::string>>);
 static_assert(!client_num_range<int>);
-
-// One data frame as the server put it on the wire.
-struct wire_frame {
-  bool rsv1 = false;
-  std::string payload;  // still compressed if rsv1
-};
-
-// Splits a client's received bytes (server frames: unmasked) into its data frames.
-std::vector<wire_frame> data_frames(const std::string& bytes) {
-  ws::frame_decoder d({.max_frame_bytes = 1 << 20, .expect_masked = false, .allow_rsv1 = true});
-  std::vector<wire_frame> out;
-  std::span<const std::byte> in(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size());
-  bool data = false;
-  while (!in.empty()) {
-    const ws::decode_step st = d.decode(in);
-    in = in.subspan(st.consumed);
-    if (st.status == ws::decode_status::error || st.status == ws::decode_status::need_more) break;
-    if (st.status == ws::decode_status::header) {
-      data = !ws::is_control(d.header().op);
-      if (data) out.push_back({d.header().rsv1, {}});
-    } else if (data) {
-      out.back().payload.append(reinterpret_cast<const char*>(st.payload.data()),
-                                st.payload.size());
-    }
-  }
-  return out;
-}
 
 void run_broadcast(bool deflate_all, bool mixed) {
   ws_server s;

@@ -10,6 +10,7 @@
 #include <future>
 
 #include "tls/self_signed.hpp"
+#include "ws/frame_decoder.hpp"
 #include "ws/frame_encoder.hpp"
 
 namespace ns::test {
@@ -162,7 +163,8 @@ bool ws_test_app::wait(const std::function<bool(ws_record&)>& pred,
 
 // ---- server --------------------------------------------------------------------------------
 
-ws_server::ws_server(std::function<void(server_config&)> tune, application_methods* app) {
+ws_server::ws_server(std::function<void(server_config&)> tune, application_methods* app,
+                     std::shared_ptr<topic_hub> topics) {
   server_config cfg;
   cfg.port = 0;
   // SO_REUSEPORT with port 0 lets the kernel pick a port another process (a concurrent test run
@@ -179,9 +181,9 @@ ws_server::ws_server(std::function<void(server_config&)> tune, application_metho
   std::promise<void> ready;
   std::future<void> started = ready.get_future();
   application_methods& a = app != nullptr ? *app : app_;
-  loop_ = std::thread([this, cfg, &a, &ready] {
+  loop_ = std::thread([this, cfg, &a, &ready, topics] {
     try {
-      server_ = std::make_unique<network_server>(cfg, a);
+      server_ = std::make_unique<network_server>(cfg, a, shared_resources{nullptr, topics});
     } catch (...) {
       ready.set_exception(std::current_exception());
       return;
@@ -377,6 +379,26 @@ std::string make_payload(std::size_t n, bool text) {
                 : static_cast<char>((i * 131 + (i >> 8)) & 0xFF);
   }
   return s;
+}
+
+std::vector<wire_frame> data_frames(const std::string& bytes) {
+  ws::frame_decoder d({.max_frame_bytes = 1 << 20, .expect_masked = false, .allow_rsv1 = true});
+  std::vector<wire_frame> out;
+  std::span<const std::byte> in(reinterpret_cast<const std::byte*>(bytes.data()), bytes.size());
+  bool data = false;
+  while (!in.empty()) {
+    const ws::decode_step st = d.decode(in);
+    in = in.subspan(st.consumed);
+    if (st.status == ws::decode_status::error || st.status == ws::decode_status::need_more) break;
+    if (st.status == ws::decode_status::header) {
+      data = !ws::is_control(d.header().op);
+      if (data) out.push_back({d.header().rsv1, {}});
+    } else if (data) {
+      out.back().payload.append(reinterpret_cast<const char*>(st.payload.data()),
+                                st.payload.size());
+    }
+  }
+  return out;
 }
 
 }  // namespace ns::test

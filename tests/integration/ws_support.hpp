@@ -73,11 +73,12 @@ class ws_test_app : public application_methods {
 };
 
 /// A network_server with ws_test_app (or another app) on its own thread, TLS with a fresh
-/// self-signed certificate.
+/// self-signed certificate; with @p topics, one of the loops sharing that hub.
 class ws_server {
  public:
   explicit ws_server(std::function<void(server_config&)> tune = {},
-                     application_methods* app = nullptr);
+                     application_methods* app = nullptr,
+                     std::shared_ptr<topic_hub> topics = nullptr);
   ~ws_server();
   [[nodiscard]] std::uint16_t port() const { return port_; }
   ws_test_app& app() { return app_; }
@@ -163,5 +164,15 @@ class ws_client {
 
 /// A payload of @p n bytes; text is ASCII, binary covers every byte value.
 std::string make_payload(std::size_t n, bool text);
+
+/// One data frame as the server put it on the wire.
+struct wire_frame {
+  bool rsv1 = false;
+  std::string payload;  ///< still compressed if rsv1
+};
+
+/// Splits a client's received bytes (ws_client::received(): server frames, unmasked) into its
+/// data frames, control frames left out.
+std::vector<wire_frame> data_frames(const std::string& bytes);
 
 }  // namespace ns::test
