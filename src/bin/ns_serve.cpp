@@ -99,10 +99,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // One topic hub for all threads: a /ws/chat room (a topic) spans every loop.
+  const std::shared_ptr<ns::topic_hub> topics = ns::topic_hub::create();
   // Per thread: the site wrapped by the access log and the status endpoint (bin/status.hpp).
   ns::serve::status_hub hub;
+  hub.set_topics(topics.get());
   std::vector<std::unique_ptr<ns::serve::ws_site>> sites;  // files + /ws/echo, /ws/chat
-  ns::serve::chat_room room;                               // /ws/chat across the threads
   std::vector<std::unique_ptr<ns::serve::instrumented_app>> apps;
   std::vector<std::unique_ptr<ns::network_server>> servers;
   std::shared_ptr<ns::shared_tls> tls;  // one for all threads: one reload, shared tickets
@@ -129,12 +131,9 @@ int main(int argc, char** argv) {
       // One loop on an ephemeral port has no one to share it with: without SO_REUSEPORT the
       // kernel can never hand the same port to another process's reuse-port socket.
       if (opt.server.port == 0 && opt.threads == 1) cfg.reuse_port = false;
-      servers.push_back(std::make_unique<ns::network_server>(cfg, *apps.back(), tls));
+      servers.push_back(std::make_unique<ns::network_server>(cfg, *apps.back(),
+                                                             ns::shared_resources{tls, topics}));
       hub.add(*servers.back());
-    }
-    for (std::size_t i = 0; i < servers.size(); ++i) {
-      room.add(*servers[i], *sites[i]);
-      sites[i]->set_room(&room);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ns_serve: %s\n", e.what());

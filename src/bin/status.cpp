@@ -33,6 +33,11 @@ void add_stats(server_stats& t, const server_stats& s) {
   t.errors.http += s.errors.http;
   t.errors.timeouts += s.errors.timeouts;
   t.errors.websocket += s.errors.websocket;
+  t.topics.topics += s.topics.topics;
+  t.topics.subscriptions += s.topics.subscriptions;
+  t.topics.published += s.topics.published;
+  t.topics.delivered += s.topics.delivered;
+  t.topics.dropped_slow += s.topics.dropped_slow;
 }
 
 }  // namespace
@@ -73,6 +78,12 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   field(j, "http", s.errors.http);
   field(j, "timeouts", s.errors.timeouts);
   field(j, "websocket", s.errors.websocket, true);
+  j += "}, \"topics\": {";
+  field(j, "topics", s.topics.topics);
+  field(j, "subscriptions", s.topics.subscriptions);
+  field(j, "published", s.topics.published);
+  field(j, "delivered", s.topics.delivered);
+  field(j, "dropped_slow", s.topics.dropped_slow, true);
   j += "}, ";
   field(j, "access_log_dropped", log_dropped, true);
   j += "}\n";
@@ -85,7 +96,13 @@ void status_hub::answer(network_server& origin, client_num_t client_num, bool he
   col->remaining = servers_.size();
   const std::size_t threads = servers_.size();
   // Runs once every server has added its counters: back on the origin's loop thread.
-  auto reply = [&origin, client_num, head, log, threads, col] {
+  const topic_hub* topics = topics_;
+  auto reply = [&origin, client_num, head, log, threads, col, topics] {
+    if (topics != nullptr) {
+      const topic_hub_stats h = topics->stats();
+      col->total.topics.topics = h.topics;
+      col->total.topics.published = h.published;
+    }
     const std::string body = stats_json(col->total, threads, log ? log->dropped() : 0);
     std::string response =
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"

@@ -23,6 +23,9 @@ namespace ns::serve {
 class status_hub {
  public:
   void add(network_server& server) { servers_.push_back(&server); }
+  /// The servers' shared topic hub: its process-wide counts replace the per-loop sums that
+  /// would count a topic once per loop (and miss publishes made outside any loop).
+  void set_topics(const topic_hub* topics) { topics_ = topics; }
   /// Answers @p client_num on @p origin (whose loop thread calls this) with the sum of all
   /// servers' stats. @p head: a HEAD request (no body).
   void answer(network_server& origin, client_num_t client_num, bool head,
@@ -30,6 +33,7 @@ class status_hub {
 
  private:
   std::vector<network_server*> servers_;  // filled before the loops start, read-only after
+  const topic_hub* topics_ = nullptr;
 };
 
 /// The JSON document of the status endpoint (exposed for tests).

@@ -1,12 +1,29 @@
 // SPDX-License-Identifier: MIT
 #include "bin/ws_endpoints.hpp"
 
-#include <memory>
-
 #include <algorithm>
 #include <cerrno>
 
+#include "http/query.hpp"
+
 namespace ns::serve {
+namespace {
+
+bool room_char(char ch) {
+  return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+         ch == '.' || ch == '_' || ch == '~' || ch == '-';
+}
+
+}  // namespace
+
+std::optional<std::string> chat_topic(std::string_view target) {
+  std::string_view room = http::query_value(target, "room").value_or("");
+  if (room.empty()) room = "lobby";
+  if (room.size() > max_room_name || !std::all_of(room.begin(), room.end(), room_char)) {
+    return std::nullopt;
+  }
+  return "chat/" + std::string(room);
+}
 
 void ws_site::server_started_callback(network_server& server) {
   ws_server_ = &server;
@@ -18,10 +35,15 @@ ws_accept_decision ws_site::websocket_upgrade_callback(const http_request& reque
   const std::string_view path = request.path();
   ws_accept_decision d;
   if (path == "/ws/echo") {
-    endpoints_[client_num] = endpoint::echo;
+    endpoints_[client_num] = std::string();
     d.accept = true;
   } else if (path == "/ws/chat") {
-    endpoints_[client_num] = endpoint::chat;
+    std::optional<std::string> topic = chat_topic(request.target);
+    if (!topic) {
+      d.reject_status = 400;
+      return d;
+    }
+    endpoints_[client_num] = std::move(*topic);
     d.accept = true;
   }
   return d;  // other paths: 404
@@ -29,7 +51,10 @@ ws_accept_decision ws_site::websocket_upgrade_callback(const http_request& reque
 
 void ws_site::websocket_open_callback(client_num_t client_num) {
   const auto it = endpoints_.find(client_num);
-  if (it != endpoints_.end() && it->second == endpoint::chat) chat_.push_back(client_num);
+  if (it == endpoints_.end() || it->second.empty()) return;
+  if (ws_server_->subscribe(client_num, it->second) != 0) {
+    ws_server_->websocket_close(client_num, 1011, "cannot join the room");
+  }
 }
 
 void ws_site::websocket_read_callback(std::span<const std::byte> data, ws_message_type type,
@@ -37,41 +62,20 @@ void ws_site::websocket_read_callback(std::span<const std::byte> data, ws_messag
   if (failed_req) return;  // the server already sent the close code
   const auto it = endpoints_.find(client_num);
   if (it == endpoints_.end()) return;
-  if (it->second == endpoint::echo) {
-    // A client that does not read its echoes until the queue bound is hit is told to come back
-    // later (1013 Try Again Later) rather than buffered for without limit.
-    if (ws_server_->websocket_write(client_num, data, type) == -ENOBUFS) {
-      ws_server_->websocket_close(client_num, 1013, "not reading");
-    }
+  if (!it->second.empty()) {
+    // Every member of the room, on every thread; in order for each sender.
+    ws_server_->publish(it->second, data, type);
     return;
   }
-  deliver(data, type);
-  if (room_ != nullptr) room_->relay(this, data, type);
-}
-
-void ws_site::deliver(std::span<const std::byte> data, ws_message_type type) {
-  if (!chat_.empty()) ws_server_->websocket_broadcast(chat_, data, type);
-}
-
-void chat_room::relay(const ws_site* from, std::span<const std::byte> data,
-                      ws_message_type type) const {
-  if (members_.size() < 2) return;
-  // One copy shared by every other loop; each broadcasts it on its own thread.
-  auto copy = std::make_shared<const std::vector<std::byte>>(data.begin(), data.end());
-  for (const member& m : members_) {
-    if (m.site == from) continue;
-    ws_site* site = m.site;
-    m.server->post([site, copy, type] { site->deliver(*copy, type); });  // -ESHUTDOWN: stopping
+  // A client that does not read its echoes until the queue bound is hit is told to come back
+  // later (1013 Try Again Later) rather than buffered for without limit.
+  if (ws_server_->websocket_write(client_num, data, type) == -ENOBUFS) {
+    ws_server_->websocket_close(client_num, 1013, "not reading");
   }
 }
 
 void ws_site::websocket_close_callback(client_num_t client_num, std::uint16_t) {
-  endpoints_.erase(client_num);
-  const auto it = std::find(chat_.begin(), chat_.end(), client_num);
-  if (it != chat_.end()) {
-    *it = chat_.back();  // order of members does not matter
-    chat_.pop_back();
-  }
+  endpoints_.erase(client_num);  // the connection left its room's topic by itself
 }
 
 }  // namespace ns::serve

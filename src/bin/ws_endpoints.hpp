@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // ns_serve's WebSocket endpoints on top of the static site:
-//   /ws/echo  every message comes back to its sender, text as text, binary as binary;
-//   /ws/chat  every message goes to every client connected to /ws/chat (the sender included).
+//   /ws/echo              every message comes back to its sender, text as text, binary as binary;
+//   /ws/chat?room=NAME    every message goes to every client of the same room (the sender
+//                         included), on every thread: a room is a topic ("chat/NAME") of the
+//                         process's topic hub. No room (or an empty one): "lobby".
 
-#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
-#include <vector>
 
 #include <network_server/network_server.hpp>
 
@@ -14,24 +17,12 @@
 
 namespace ns::serve {
 
-class ws_site;
+/// The longest room name; room names are made of A-Z a-z 0-9 . _ ~ - (URL-safe as they are).
+inline constexpr std::size_t max_room_name = 64;
 
-/// /ws/chat across threads: each loop has its own ws_site and its own members; a message
-/// broadcast on one loop is posted to every other loop, which broadcasts it to its members.
-/// Filled in before the loops start, read-only afterwards.
-class chat_room {
- public:
-  void add(network_server& server, ws_site& site) { members_.push_back({&server, &site}); }
-  /// Hands @p data to every loop except @p from's (on their own threads, via post()).
-  void relay(const ws_site* from, std::span<const std::byte> data, ws_message_type type) const;
-
- private:
-  struct member {
-    network_server* server;
-    ws_site* site;
-  };
-  std::vector<member> members_;
-};
+/// The topic of the room a /ws/chat request-target names ("/ws/chat?room=blue" → "chat/blue",
+/// no or an empty room → "chat/lobby"); nullopt for a name that is too long or has other bytes.
+std::optional<std::string> chat_topic(std::string_view target);
 
 class ws_site : public static_site {
  public:
@@ -45,21 +36,10 @@ class ws_site : public static_site {
                                client_num_t client_num, bool failed_req) override;
   void websocket_close_callback(client_num_t client_num, std::uint16_t code) override;
 
-  /// Joins the process-wide chat room (ns_serve with several threads).
-  void set_room(const chat_room* room) noexcept { room_ = room; }
-
-  /// Broadcasts @p data to this loop's /ws/chat members. Loop thread only.
-  void deliver(std::span<const std::byte> data, ws_message_type type);
-
-  /// Clients connected to /ws/chat (for tests and status).
-  [[nodiscard]] std::size_t chat_members() const noexcept { return chat_.size(); }
-
  private:
-  enum class endpoint : std::uint8_t { echo, chat };
   network_server* ws_server_ = nullptr;
-  const chat_room* room_ = nullptr;
-  std::unordered_map<client_num_t, endpoint> endpoints_;  // accepted, by handle
-  std::vector<client_num_t> chat_;                        // broadcast list of /ws/chat
+  // Accepted connections: /ws/echo ones have an empty topic, /ws/chat ones their room's.
+  std::unordered_map<client_num_t, std::string> endpoints_;
 };
 
 }  // namespace ns::serve

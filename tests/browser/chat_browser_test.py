@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 """A real browser against ns_serve: headless Chromium, driven over the DevTools protocol.
 
-Loads https://127.0.0.1:PORT/ (the demo index), opens the chat page in two tabs, sends a
-message in one and waits for it to arrive in the other over WSS (/ws/chat, permessage-deflate
-negotiated by the browser), runs the echo page's self-test, and saves screenshots under
-OUT_DIR. Exit 0: passed; 77: skipped (no chromium or no python websockets); else failed.
+Loads https://127.0.0.1:PORT/ (the demo index) from ns_serve with two threads, opens the chat
+page in two tabs of the default room and a third in another room (?room=other), sends a message
+in one and waits for it to arrive in the other over WSS (/ws/chat?room=…, a topic spanning both
+threads, permessage-deflate negotiated by the browser) but not in the other room, runs the echo
+page's self-test, and saves screenshots under OUT_DIR. Exit 0: passed; 77: skipped (no chromium
+or no python websockets); else failed.
 
 usage: chat_browser_test.py NS_SERVE SOURCE_DIR OUT_DIR
 """
@@ -129,12 +131,16 @@ async def drive(devtools_url, base, out_dir):
         await cdp.eval(home, "document.getElementById('chat-link').click()")
         tab1 = home
         tab2 = await cdp.new_tab(base + "/chat.html")
-        for tab in (tab1, tab2):
+        other = await cdp.new_tab(base + "/chat.html?room=other")
+        for tab in (tab1, tab2, other):
             await cdp.wait_for(tab, "document.body && document.body.dataset.state === 'open'",
                                "the chat WebSocket to open")
         ext = await cdp.eval(tab1, "document.getElementById('state').textContent")
         print(f"chat tab 1: {ext}")
         expect("permessage-deflate" in ext, f"permessage-deflate not negotiated: {ext}")
+        for tab, room in ((tab1, "#lobby"), (other, "#other")):
+            shown = await cdp.eval(tab, "document.getElementById('room-name').textContent")
+            expect(shown == room, f"room shown: {shown!r}, expected {room!r}")
         # 3. A message typed in tab 1 arrives in tab 2.
         message = "hello from tab 1 \u2713"
         await cdp.eval(tab1, "document.getElementById('name').value = 'alice';"
@@ -148,6 +154,19 @@ async def drive(devtools_url, base, out_dir):
                        "document.getElementById('send').requestSubmit(); true")
         await cdp.wait_for(tab1, "document.getElementById('log').textContent.includes("
                            "'bob: hi alice')", "the reply to arrive in tab 1")
+        # 3b. The other room hears its own messages only.
+        await cdp.eval(other, "document.getElementById('name').value = 'carol';"
+                       "document.getElementById('text').value = 'anyone here?';"
+                       "document.getElementById('send').requestSubmit(); true")
+        await cdp.wait_for(other, "document.getElementById('log').textContent.includes("
+                           "'carol: anyone here?')", "carol's message in her own room")
+        other_log = await cdp.eval(other, "document.getElementById('log').textContent")
+        expect("alice" not in other_log and "bob" not in other_log,
+               f"the other room saw the lobby: {other_log!r}")
+        for tab in (tab1, tab2):
+            lobby_log = await cdp.eval(tab, "document.getElementById('log').textContent")
+            expect("carol" not in lobby_log, f"the lobby saw the other room: {lobby_log!r}")
+        await cdp.screenshot(other, os.path.join(out_dir, "chat_other_room.png"))
         await cdp.screenshot(tab2, os.path.join(out_dir, "chat_tab2.png"))
         await cdp.screenshot(tab1, os.path.join(out_dir, "chat_tab1.png"))
         # 4. The echo page's self-test (text, 300 KB compressible text, binary).
@@ -168,8 +187,10 @@ async def drive(devtools_url, base, out_dir):
             status = json.load(r)
         print(f"status: {json.dumps(status)}")
         ws_in, ws_out = status["websocket_messages"]["in"], status["websocket_messages"]["out"]
-        # 2 chat messages (each relayed to both tabs) + 3 echoes.
-        expect(ws_in >= 5 and ws_out >= 7, status)
+        # 2 lobby messages (each to both tabs), 1 in the other room + 3 echoes.
+        expect(ws_in >= 6 and ws_out >= 8, status)
+        topics = status["topics"]
+        expect(topics["published"] >= 3 and topics["delivered"] >= 5, status)
         expect(status["tls"]["handshakes"] >= 3 and status["requests"] >= 8, status)
         try:
             await cdp.call("Browser.close", timeout=5)
@@ -187,7 +208,8 @@ def main():
     if not chromium:
         skip("chromium is not installed (ci/install-deps.sh installs it: apt-get install chromium)")
     os.makedirs(out_dir, exist_ok=True)
-    for old in ("access.log", "index.png", "chat_tab1.png", "chat_tab2.png", "echo.png"):
+    for old in ("access.log", "index.png", "chat_tab1.png", "chat_tab2.png",
+                "chat_other_room.png", "echo.png"):
         if os.path.exists(os.path.join(out_dir, old)):
             os.remove(os.path.join(out_dir, old))  # the log is appended to: start afresh
     tmp = tempfile.mkdtemp(prefix="ns_browser_")
@@ -199,10 +221,9 @@ def main():
                         "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
                         "-keyout", key, "-out", cert], check=True, capture_output=True)
         server_log = open(os.path.join(out_dir, "ns_serve.log"), "w")
-        # One loop: /ws/chat members are kept per loop (thread) for now, so two tabs whose
-        # connections the kernel spreads over two loops would not see each other's messages.
+        # Two loops: a chat room is a topic of the process, whichever loop each tab lands on.
         server = subprocess.Popen(
-            [ns_serve, "--port", "0", "--threads", "1", "--root",
+            [ns_serve, "--port", "0", "--threads", "2", "--root",
              os.path.join(source_dir, "examples", "public"), "--cert", cert, "--key", key,
              "--access-log", os.path.join(out_dir, "access.log"), "--log-level", "info",
              "--status-path", "/_status"],
@@ -238,7 +259,8 @@ def main():
         expect(server.wait(15) == 0, "ns_serve did not shut down cleanly")
         with open(os.path.join(out_dir, "access.log")) as f:
             access = f.read()
-        expect(access.count('"GET /ws/chat HTTP/1.1" 101 ') == 2, access)
+        expect(access.count('"GET /ws/chat?room=lobby HTTP/1.1" 101 ') == 2, access)
+        expect(access.count('"GET /ws/chat?room=other HTTP/1.1" 101 ') == 1, access)
         expect('"GET /ws/echo HTTP/1.1" 101 ' in access, access)
         expect('"GET /chat.html HTTP/1.1" 200 ' in access, access)
         print("browser test: passed")

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // ns_serve's pieces on their own: the combined-log-format line (escaping client-controlled
 // fields), the access log's bound (drops instead of blocking), option precedence between the
-// config file and flags, and the status JSON.
+// config file and flags, the status JSON, and the /ws/chat room → topic mapping.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -11,6 +11,7 @@
 #include "bin/access_log.hpp"
 #include "bin/options.hpp"
 #include "bin/status.hpp"
+#include "bin/ws_endpoints.hpp"
 #include "support/process.hpp"
 
 namespace ns::serve {
@@ -163,6 +164,11 @@ TEST(StatusJson, ContainsEveryCounter) {
   s.tls_resumptions = 5;
   s.cache_misses = 6;
   s.errors.timeouts = 7;
+  s.topics.topics = 9;
+  s.topics.subscriptions = 10;
+  s.topics.published = 11;
+  s.topics.delivered = 12;
+  s.topics.dropped_slow = 13;
   const std::string j = stats_json(s, 2, 8);
   EXPECT_EQ(j,
             "{\"threads\": 2, \"connections\": {\"open\": 1, \"total\": 2}, \"requests\": 3, "
@@ -170,7 +176,26 @@ TEST(StatusJson, ContainsEveryCounter) {
             "{\"in\": 0, \"out\": 4}, \"tls\": {\"handshakes\": 0, \"resumptions\": 5}, "
             "\"cache\": {\"hits\": 0, \"misses\": 6}, \"errors\": {\"tls_handshake\": 0, "
             "\"tls\": 0, \"tls_truncated\": 0, \"socket\": 0, \"http\": 0, \"timeouts\": 7, "
-            "\"websocket\": 0}, \"access_log_dropped\": 8}\n");
+            "\"websocket\": 0}, \"topics\": {\"topics\": 9, \"subscriptions\": 10, "
+            "\"published\": 11, \"delivered\": 12, \"dropped_slow\": 13}, "
+            "\"access_log_dropped\": 8}\n");
+}
+
+TEST(ChatTopic, ARoomIsATopicOfItsOwn) {
+  EXPECT_EQ(chat_topic("/ws/chat?room=blue"), "chat/blue");
+  EXPECT_EQ(chat_topic("/ws/chat?x=1&room=a.b_c~d-9Z"), "chat/a.b_c~d-9Z");
+  EXPECT_EQ(chat_topic("/ws/chat"), "chat/lobby");
+  EXPECT_EQ(chat_topic("/ws/chat?room="), "chat/lobby");
+  EXPECT_EQ(chat_topic("/ws/chat?room=" + std::string(max_room_name, 'r')),
+            "chat/" + std::string(max_room_name, 'r'));
+}
+
+TEST(ChatTopic, RefusesNamesThatAreTooLongOrNotUrlSafe) {
+  EXPECT_FALSE(chat_topic("/ws/chat?room=" + std::string(max_room_name + 1, 'r')));
+  EXPECT_FALSE(chat_topic("/ws/chat?room=a%20b"));  // encoded bytes are not decoded into names
+  EXPECT_FALSE(chat_topic("/ws/chat?room=a/b"));
+  EXPECT_FALSE(chat_topic("/ws/chat?room=a+b"));
+  EXPECT_FALSE(chat_topic(std::string("/ws/chat?room=a\0b", 17)));
 }
 
 }  // namespace
