@@ -12,6 +12,10 @@ server_stats network_server::impl::stats() const noexcept {
   const file_cache_stats cache = cache_stats();
   s.cache_hits = cache.hits;
   s.cache_misses = cache.misses;
+  // Summed when asked (a status request), not kept on the hot path.
+  conns_.for_each([&](client_num_t, const transport& t) {
+    s.connection_bytes += t.footprint() + t.handler->footprint();
+  });
   return s;
 }
 

@@ -163,9 +163,11 @@ TEST(StatusJson, ContainsEveryCounter) {
   s.tls_resumptions = 5;
   s.cache_misses = 6;
   s.errors.timeouts = 7;
+  s.connection_bytes = 9;
   const std::string j = stats_json(s, 2, 8);
   EXPECT_EQ(j,
-            "{\"threads\": 2, \"connections\": {\"open\": 1, \"total\": 2}, \"requests\": 3, "
+            "{\"threads\": 2, \"connections\": {\"open\": 1, \"buffer_bytes\": 9, \"total\": 2}, "
+            "\"requests\": 3, "
             "\"responses\": 0, \"bytes\": {\"in\": 0, \"out\": 0}, \"websocket_messages\": "
             "{\"in\": 0, \"out\": 4}, \"tls\": {\"handshakes\": 0, \"resumptions\": 5}, "
             "\"cache\": {\"hits\": 0, \"misses\": 6}, \"errors\": {\"tls_handshake\": 0, "
