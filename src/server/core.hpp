@@ -35,6 +35,7 @@
 #include "io/slot_map.hpp"
 #include "io/timer_wheel.hpp"
 #include "server/conn_error.hpp"
+#include "server/debug_registry.hpp"
 #include "server/handler.hpp"
 #include "server/memory_trim.hpp"
 #include "server/server_file.hpp"
@@ -211,6 +212,9 @@ class network_server::impl {
   std::vector<std::function<void()>> posted_;
   std::vector<std::function<void()>> running_;  // loop-thread copy being run
   bool stopping_posts_ = false;                 // guarded by cross_mutex_
+
+  // Last: listed for debuggers (tools/gdb/ns.gdb) once everything above exists.
+  server::debug_entry debug_{this};
 };
 
 }  // namespace ns
