@@ -83,4 +83,14 @@ inline void expect_split_invariant(std::string_view in, const ns::http_limits& l
   ASSERT_TRUE(test::same(ref, merge_chunks(run(p, bytes))));
 }
 
+// @p in ends in a refusal answered with @p status, however it is split.
+inline void expect_refused(std::string_view name, std::string_view in, int status,
+                           const ns::http_limits& lim = {}) {
+  const auto ev = whole(in, lim);
+  ASSERT_FALSE(ev.empty()) << name;
+  EXPECT_EQ(ev.back().status, parse_status::error) << name;
+  EXPECT_EQ(status_code(ev.back().err), status) << name << ": " << reason(ev.back().err);
+  expect_split_invariant(in, lim);
+}
+
 }  // namespace ns::http::test

@@ -231,13 +231,7 @@ TEST(HttpRequestParser, LimitsMapToStatus) {
       {"garbage", "\x01\x02\x03 junk\r\n\r\n", 400},
       {"space in url", "GET /a b HTTP/1.1\r\nHost: h\r\n\r\n", 400},
   };
-  for (const auto& c : cases) {
-    auto ev = whole(c.input, lim);
-    ASSERT_FALSE(ev.empty()) << c.name;
-    EXPECT_EQ(ev.back().status, parse_status::error) << c.name;
-    EXPECT_EQ(status_code(ev.back().err), c.status) << c.name << ": " << reason(ev.back().err);
-    expect_split_invariant(c.input, lim);
-  }
+  for (const auto& c : cases) test::expect_refused(c.name, c.input, c.status, lim);
 }
 
 // Each limit allows exactly its value: one byte less than the refusal cases above.
