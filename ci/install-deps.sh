@@ -11,6 +11,7 @@ packages=(
   liburing-dev libssl-dev zlib1g-dev libgtest-dev node-llhttp
   clang libclang-rt-14-dev clang-format
   gcovr curl openssl python3 python3-websockets procps
+  gdb  # tools/gdb/ns.gdb and its test (tests/integration/gdb_helpers_it.cpp)
   nginx wrk linux-perf util-linux  # bench/run.sh (util-linux: taskset)
   chromium  # tests/browser: headless Chromium driven over the DevTools protocol
 )

@@ -48,6 +48,10 @@ struct server_stats {
   std::uint64_t tls_resumptions = 0;    ///< of those, resumed sessions (tickets)
   std::uint64_t cache_hits = 0;         ///< static file cache lookups answered from memory
   std::uint64_t cache_misses = 0;       ///< static file cache lookups that went to the disk
+  /// Bytes of buffer the open connections hold now: output queues, request parsers and held
+  /// input, responses in progress, WebSocket message buffers (TLS state and zlib streams are
+  /// not counted). Idle connections free theirs, so this follows the busy ones.
+  std::uint64_t connection_bytes = 0;
   error_counters errors;                ///< connections that ended in an error, by kind
   topic_counters topics;                ///< publish/subscribe on this loop
 };

@@ -26,6 +26,7 @@ void add_stats(server_stats& t, const server_stats& s) {
   t.tls_resumptions += s.tls_resumptions;
   t.cache_hits += s.cache_hits;
   t.cache_misses += s.cache_misses;
+  t.connection_bytes += s.connection_bytes;
   t.errors.tls_handshake += s.errors.tls_handshake;
   t.errors.tls += s.errors.tls;
   t.errors.tls_truncated += s.errors.tls_truncated;
@@ -54,6 +55,7 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   field(j, "threads", threads);
   j += "\"connections\": {";
   field(j, "open", s.connections_open);
+  field(j, "buffer_bytes", s.connection_bytes);
   field(j, "total", s.connections_total, true);
   j += "}, ";
   field(j, "requests", s.requests);

@@ -35,6 +35,7 @@
 #include "io/slot_map.hpp"
 #include "io/timer_wheel.hpp"
 #include "server/conn_error.hpp"
+#include "server/debug_registry.hpp"
 #include "server/handler.hpp"
 #include "server/memory_trim.hpp"
 #include "server/server_file.hpp"
@@ -219,6 +220,9 @@ class network_server::impl {
   // Topics (topics.hpp). Other loops post to this one through the hub: it is detached first
   // thing in ~impl, before the post queue and the wake descriptor go.
   server::topic_service topics_;
+
+  // Last: listed for debuggers (tools/gdb/ns.gdb) once everything above exists.
+  server::debug_entry debug_{this};
 };
 
 }  // namespace ns

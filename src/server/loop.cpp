@@ -89,6 +89,7 @@ void network_server::impl::request_stop() noexcept {
 }
 
 int network_server::impl::run() {
+  debug_.tid = static_cast<pid_t>(::gettid());
   ring_.attach_to_current_thread();
   const server::topic_service::running on_this_thread(topics_);
   arm_accept();

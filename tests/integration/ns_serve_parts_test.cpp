@@ -164,20 +164,22 @@ TEST(StatusJson, ContainsEveryCounter) {
   s.tls_resumptions = 5;
   s.cache_misses = 6;
   s.errors.timeouts = 7;
-  s.topics.topics = 9;
-  s.topics.subscriptions = 10;
-  s.topics.published = 11;
-  s.topics.delivered = 12;
-  s.topics.dropped_slow = 13;
+  s.connection_bytes = 9;
+  s.topics.topics = 21;
+  s.topics.subscriptions = 22;
+  s.topics.published = 23;
+  s.topics.delivered = 24;
+  s.topics.dropped_slow = 25;
   const std::string j = stats_json(s, 2, 8);
   EXPECT_EQ(j,
-            "{\"threads\": 2, \"connections\": {\"open\": 1, \"total\": 2}, \"requests\": 3, "
+            "{\"threads\": 2, \"connections\": {\"open\": 1, \"buffer_bytes\": 9, \"total\": 2}, "
+            "\"requests\": 3, "
             "\"responses\": 0, \"bytes\": {\"in\": 0, \"out\": 0}, \"websocket_messages\": "
             "{\"in\": 0, \"out\": 4}, \"tls\": {\"handshakes\": 0, \"resumptions\": 5}, "
             "\"cache\": {\"hits\": 0, \"misses\": 6}, \"errors\": {\"tls_handshake\": 0, "
             "\"tls\": 0, \"tls_truncated\": 0, \"socket\": 0, \"http\": 0, \"timeouts\": 7, "
-            "\"websocket\": 0}, \"topics\": {\"topics\": 9, \"subscriptions\": 10, "
-            "\"published\": 11, \"delivered\": 12, \"dropped_slow\": 13}, "
+            "\"websocket\": 0}, \"topics\": {\"topics\": 21, \"subscriptions\": 22, "
+            "\"published\": 23, \"delivered\": 24, \"dropped_slow\": 25}, "
             "\"access_log_dropped\": 8}\n");
 }
 
