@@ -21,6 +21,10 @@ struct error_counters {
                                     ///< (parse error, 413/414/431, 501, 505) — not the app's
   std::uint64_t timeouts = 0;       ///< handshake, header or idle timeout closed the connection
   std::uint64_t websocket = 0;      ///< WebSocket protocol violations (close 1002/1007/1009…)
+  /// PROXY protocol: a connection from outside the trusted networks (refused at accept, so not
+  /// in connections_total), a malformed or truncated header, or none within the handshake
+  /// timeout
+  std::uint64_t proxy = 0;
 };
 
 /// Topics (topics.hpp) on this loop. The process-wide view (distinct topics, publishes from any
