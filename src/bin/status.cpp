@@ -39,6 +39,7 @@ void add_stats(server_stats& t, const server_stats& s) {
   t.topics.published += s.topics.published;
   t.topics.delivered += s.topics.delivered;
   t.topics.dropped_slow += s.topics.dropped_slow;
+  t.errors.proxy += s.errors.proxy;
 }
 
 }  // namespace
@@ -79,7 +80,8 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   field(j, "socket", s.errors.socket);
   field(j, "http", s.errors.http);
   field(j, "timeouts", s.errors.timeouts);
-  field(j, "websocket", s.errors.websocket, true);
+  field(j, "websocket", s.errors.websocket);
+  field(j, "proxy", s.errors.proxy, true);
   j += "}, \"topics\": {";
   field(j, "topics", s.topics.topics);
   field(j, "subscriptions", s.topics.subscriptions);
