@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -225,7 +226,23 @@ void redis_link::on_completion(const io_uring_cqe& cqe) {
   }
   // hiredis reads or writes once and asks again (addRead/addWrite) while it wants more.
   if (write && want_write_) redisAsyncHandleWrite(ctx_);
-  if (!write && want_read_) redisAsyncHandleRead(ctx_);
+  if (!write && want_read_) read_available();
+}
+
+// hiredis reads at most 16 KiB per call: a large message would cost a poll round trip per
+// 16 KiB. While the socket still holds bytes, read again at once — up to 1 MiB per wake-up, so
+// one busy link does not starve the other and the hub's queue. (A 16 MiB message: 3.2 s → 2.2 s
+// end to end in the ASan build.)
+void redis_link::read_available() {
+  const std::uint32_t gen = gen_;
+  for (int reads = 0; reads < 64; ++reads) {
+    redisAsyncHandleRead(ctx_);
+    int pending = 0;
+    if (gen != gen_ || ctx_ == nullptr || ioctl(ctx_->c.fd, FIONREAD, &pending) != 0 ||
+        pending <= 0) {
+      return;  // drained, or the context went away while reading (error, EOF, kicked)
+    }
+  }
 }
 
 void redis_link::on_time(clock::time_point now) {

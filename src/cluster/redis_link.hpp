@@ -116,6 +116,7 @@ class redis_link {
   void attach(redisAsyncContext* ac);
   void send_handshake();
   void arm(bool write);
+  void read_available();
   void cancel(ring_op op);
   void went_down();
   void failed_before_attach(redisAsyncContext* ac);

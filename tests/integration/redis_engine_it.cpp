@@ -4,8 +4,13 @@
 // bounded queue while Redis is down, AUTH/SELECT, unix sockets, and a clean shutdown.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
 #include <mutex>
 #include <network_server/redis_engine.hpp>
+#include <sstream>
 #include <thread>
 
 #include "cluster/envelope.hpp"
@@ -37,6 +42,24 @@ std::vector<std::string> our_clients(const redis_server& r, const topic_hub& hub
     at = nl + 1;
   }
   return out;
+}
+
+// Connections of this machine to 127.0.0.1:@p port in ESTABLISHED state, seen from the client
+// side (/proc/net/tcp: "sl local rem st ...", addresses as hex IP:port).
+int established_to(std::uint16_t port) {
+  std::ifstream in("/proc/net/tcp");
+  std::string line;
+  std::getline(in, line);  // header
+  char want[16];
+  std::snprintf(want, sizeof(want), ":%04X", port);
+  int n = 0;
+  while (std::getline(in, line)) {
+    std::istringstream f(line);
+    std::string sl, local, remote, state;
+    f >> sl >> local >> remote >> state;
+    n += remote.ends_with(want) && state == "01";
+  }
+  return n;
 }
 
 // Captures the library's log lines that mention redis.
@@ -212,6 +235,31 @@ TEST(RedisEngine, AWrongPasswordIsLoggedOnceAndRetried) {
   EXPECT_NE(lines[0].find("AUTH refused"), std::string::npos) << lines[0];
   EXPECT_EQ(lines[0].find("wrong"), std::string::npos) << "the password leaked: " << lines[0];
   EXPECT_EQ(engine->stats().connects, 0u);
+}
+
+// A frozen Redis (SIGSTOP: the kernel still completes TCP handshakes) answers nothing: each
+// attempt is abandoned after connect_timeout and retried, until it thaws.
+TEST(RedisEngine, AConnectionThatIsNeverReadyIsAbandonedAndRetried) {
+  redis_server redis;
+  ASSERT_TRUE(redis.ok()) << redis.log();
+  redis.signal(SIGSTOP);
+  log_capture log;
+  auto hub = topic_hub::create();
+  redis_options o = options_for(redis.url());
+  o.connect_timeout = 300ms;
+  o.reconnect_min = 50ms;
+  o.reconnect_max = 100ms;
+  auto engine = redis_engine::start(hub, o);
+  std::this_thread::sleep_for(1s);
+  EXPECT_FALSE(engine->stats().connected);
+  const auto lines = log.snapshot();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("(not ready within 300 ms)"), std::string::npos) << lines[0];
+  // Abandoned attempts are closed (their polls cancelled: a poll left armed keeps the socket
+  // open in the kernel after hiredis closed the fd): at most one attempt per link is open.
+  EXPECT_LE(established_to(redis.port()), 2);
+  redis.signal(SIGCONT);
+  EXPECT_TRUE(eventually([&] { return engine->stats().connected; }, 3s));
 }
 
 TEST(RedisEngine, UnixSocket) {

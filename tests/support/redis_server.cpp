@@ -90,6 +90,10 @@ void redis_server::kill() {
   process_.reset();
 }
 
+void redis_server::signal(int sig) {
+  if (process_) ::kill(process_->pid(), sig);
+}
+
 bool redis_server::start() {
   kill();
   process_ =

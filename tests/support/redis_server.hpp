@@ -37,6 +37,8 @@ class redis_server {
   void kill();
   /// Starts it again on the same port and config; true once it answers PING.
   bool start();
+  /// Sends @p sig to the server (SIGSTOP: frozen — the kernel still accepts connections).
+  void signal(int sig);
 
   /// Runs one command (arguments binary-safe) on a fresh connection, authenticated with
   /// @p password when given. The reply as text: a string or status as is, an error as
