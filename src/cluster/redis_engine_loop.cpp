@@ -111,6 +111,8 @@ void redis_engine::core::take_ops() {
   }
   if (!run.empty()) send_subscriptions(run_kind, run);
   taken_.clear();
+  // A burst (up to the queue bound: ~10^5 small publishes) must not pin its vector for good.
+  if (taken_.capacity() > 4096) std::vector<op>().swap(taken_);
   n_.channels.store(channels_.size(), std::memory_order_relaxed);
 }
 

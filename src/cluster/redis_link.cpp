@@ -93,35 +93,29 @@ void redis_link::on_connect(const redisAsyncContext* ac, int status) {
 // every reply in the handshake has a callback waiting (hiredis 0.14 aborts on an unexpected
 // one).
 void redis_link::send_handshake() {
-  static const char* const auth = "AUTH";
-  static const char* const select = "SELECT";
-  static const char* const setname = "CLIENT SETNAME";
   if (!where_.password.empty()) {
-    const char* argv[3] = {auth, where_.user.data(), where_.password.data()};
-    std::size_t lens[3] = {4, where_.user.size(), where_.password.size()};
-    if (where_.user.empty()) {
-      argv[1] = argv[2];
-      lens[1] = lens[2];
-    }
-    const int argc = where_.user.empty() ? 2 : 3;
-    if (redisAsyncCommandArgv(ctx_, on_handshake_reply, const_cast<char*>(auth), argc, argv,
-                              lens) == REDIS_OK) {
-      ++handshake_pending_;
+    const std::string& user = where_.user;
+    const std::string& pass = where_.password;
+    if (user.empty()) {
+      handshake_command("AUTH", {"AUTH", pass.data()}, {4, pass.size()});
+    } else {
+      handshake_command("AUTH", {"AUTH", user.data(), pass.data()}, {4, user.size(), pass.size()});
     }
   }
   if (where_.db != 0) {
     const std::string db = std::to_string(where_.db);
-    const char* argv[2] = {select, db.c_str()};
-    const std::size_t lens[2] = {6, db.size()};
-    if (redisAsyncCommandArgv(ctx_, on_handshake_reply, const_cast<char*>(select), 2, argv, lens) ==
-        REDIS_OK) {
-      ++handshake_pending_;
-    }
+    handshake_command("SELECT", {"SELECT", db.c_str()}, {6, db.size()});
   }
-  const char* argv[3] = {"CLIENT", "SETNAME", name_.c_str()};
-  const std::size_t lens[3] = {6, 7, name_.size()};
-  if (redisAsyncCommandArgv(ctx_, on_handshake_reply, const_cast<char*>(setname), 3, argv, lens) ==
-      REDIS_OK) {
+  handshake_command("CLIENT SETNAME", {"CLIENT", "SETNAME", name_.c_str()}, {6, 7, name_.size()});
+}
+
+// @p step (a string literal) names the command in the reason given when it is refused.
+void redis_link::handshake_command(const char* step, std::initializer_list<const char*> argv,
+                                   std::initializer_list<std::size_t> lens) {
+  // hiredis 0.14 takes `const char**` but only reads the array.
+  if (redisAsyncCommandArgv(
+          ctx_, on_handshake_reply, const_cast<char*>(step), static_cast<int>(argv.size()),
+          const_cast<const char**>(std::data(argv)), std::data(lens)) == REDIS_OK) {
     ++handshake_pending_;
   }
 }

@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <random>
 #include <string>
@@ -115,6 +116,8 @@ class redis_link {
 
   void attach(redisAsyncContext* ac);
   void send_handshake();
+  void handshake_command(const char* step, std::initializer_list<const char*> argv,
+                         std::initializer_list<std::size_t> lens);
   void arm(bool write);
   void read_available();
   void cancel(ring_op op);

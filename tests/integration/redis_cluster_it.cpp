@@ -18,11 +18,10 @@ using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
 TEST(RedisCluster, ARoomSpansInstancesOnceAndInOrder) {
-  redis_server redis;
-  ASSERT_TRUE(redis.ok()) << redis.log();
-  temp_dir root;
-  instance a(redis.url(), root), b(redis.url(), root);
-  ASSERT_TRUE(a.up() && b.up());
+  two_instances t;
+  ASSERT_TRUE(t.ok());
+  redis_server& redis = t.redis;
+  instance &a = t.a, &b = t.b;
   ASSERT_TRUE(eventually([&] { return a.connected() && b.connected(); }));
   auto a1 = chat(a.port(), "r");
   auto b1 = chat(b.port(), "r");
@@ -113,11 +112,10 @@ TEST(RedisCluster, UnreachableAtStartServesLocallyLogsOnceAndConnectsLater) {
 // While Redis is down, local delivery goes on; publishes from its loops wait (bounded).
 // The cross-instance probe is published every 50 ms from A until B hears one.
 TEST(RedisCluster, RedisKilledAndRestartedResumesWithin2sWithoutLeaks) {
-  redis_server redis;
-  ASSERT_TRUE(redis.ok()) << redis.log();
-  temp_dir root;
-  instance a(redis.url(), root), b(redis.url(), root);
-  ASSERT_TRUE(a.up() && b.up());
+  two_instances t;
+  ASSERT_TRUE(t.ok());
+  redis_server& redis = t.redis;
+  instance &a = t.a, &b = t.b;
   auto a1 = chat(a.port(), "r");
   auto a2 = chat(a.port(), "r");
   auto a3 = chat(a.port(), "s");
@@ -178,9 +176,7 @@ TEST(RedisCluster, RedisKilledAndRestartedResumesWithin2sWithoutLeaks) {
   const std::string ja = a.redis_json();
   EXPECT_GE(json_number(ja, "subscriber_disconnects"), 3) << ja;
   EXPECT_GE(json_number(ja, "publisher_disconnects"), 3) << ja;
-  for (auto* i : {&a, &b}) {
-    EXPECT_EQ(i->process().stop(SIGTERM, 10s), 0) << i->process().stderr_text();
-  }
+  t.expect_clean_exit();
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "integration/redis_cluster_util.hpp"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <sstream>
 
@@ -29,6 +30,18 @@ int instance::redis_log_lines() const {
   int n = 0;
   for (std::string line; std::getline(in, line);) n += line.find("redis") != std::string::npos;
   return n;
+}
+
+two_instances::two_instances(const std::string& redis_config)
+    : redis(redis_config), a(redis.url(), root), b(redis.url(), root) {
+  if (!redis.ok()) ADD_FAILURE() << "redis-server did not start: " << redis.log();
+}
+
+void two_instances::expect_clean_exit() {
+  for (auto* i : {&a, &b}) {
+    EXPECT_EQ(i->process().stop(SIGTERM, std::chrono::seconds(10)), 0)
+        << i->process().stderr_text();
+  }
 }
 
 std::unique_ptr<ws_client> chat(std::uint16_t port, const std::string& room) {

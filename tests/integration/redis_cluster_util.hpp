@@ -35,6 +35,18 @@ class instance {
   served s_;
 };
 
+/// What most cluster tests start with: a redis-server (with @p redis_config) and two
+/// instances on it.
+struct two_instances {
+  explicit two_instances(const std::string& redis_config = "");
+  /// Both instances stop cleanly on SIGTERM (exit 0: no sanitizer report, no leak).
+  void expect_clean_exit();
+  redis_server redis;
+  temp_dir root;
+  instance a, b;
+  [[nodiscard]] bool ok() const { return redis.ok() && a.up() && b.up(); }
+};
+
 /// A /ws/chat?room=@p room client (permessage-deflate offered, as a browser does).
 std::unique_ptr<ws_client> chat(std::uint16_t port, const std::string& room);
 /// The next text message, or "<none>".

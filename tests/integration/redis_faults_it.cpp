@@ -14,11 +14,10 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(RedisFaults, SubscriberClosedForItsOutputBufferReconnectsAndResubscribes) {
-  redis_server redis("client-output-buffer-limit pubsub 64kb 32kb 1");
-  ASSERT_TRUE(redis.ok()) << redis.log();
-  temp_dir root;
-  instance a(redis.url(), root), b(redis.url(), root);
-  ASSERT_TRUE(a.up() && b.up());
+  two_instances t("client-output-buffer-limit pubsub 64kb 32kb 1");
+  ASSERT_TRUE(t.ok());
+  redis_server& redis = t.redis;
+  instance &a = t.a, &b = t.b;
   auto a1 = chat(a.port(), "r");
   auto a2 = chat(a.port(), "s");
   auto b1 = chat(b.port(), "r");
@@ -52,17 +51,14 @@ TEST(RedisFaults, SubscriberClosedForItsOutputBufferReconnectsAndResubscribes) {
   EXPECT_EQ(json_number(ja, "publisher_disconnects"), 0) << "only the subscriber was closed";
   EXPECT_NE(a.process().stderr_text().find("redis: lost the subscriber link"), std::string::npos)
       << a.process().stderr_text();
-  for (auto* i : {&a, &b}) {
-    EXPECT_EQ(i->process().stop(SIGTERM, 10s), 0) << i->process().stderr_text();
-  }
+  t.expect_clean_exit();
 }
 
 TEST(RedisFaults, GarbageOnAChannelIsDroppedCountedAndLoggedOnce) {
-  redis_server redis;
-  ASSERT_TRUE(redis.ok()) << redis.log();
-  temp_dir root;
-  instance a(redis.url(), root), b(redis.url(), root);
-  ASSERT_TRUE(a.up() && b.up());
+  two_instances t;
+  ASSERT_TRUE(t.ok());
+  redis_server& redis = t.redis;
+  instance &a = t.a, &b = t.b;
   auto a1 = chat(a.port(), "r");
   auto b1 = chat(b.port(), "r");
   ASSERT_TRUE(a1 && b1);
@@ -103,9 +99,7 @@ TEST(RedisFaults, GarbageOnAChannelIsDroppedCountedAndLoggedOnce) {
     EXPECT_TRUE(i->connected()) << "garbage does not cost the link";
   }
   EXPECT_EQ(json_number(a.redis_json(), "received"), 1);
-  for (auto* i : {&a, &b}) {
-    EXPECT_EQ(i->process().stop(SIGTERM, 10s), 0) << i->process().stderr_text();
-  }
+  t.expect_clean_exit();
 }
 
 }  // namespace

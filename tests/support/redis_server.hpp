@@ -14,9 +14,6 @@
 
 namespace ns::test {
 
-/// A TCP port on 127.0.0.1 nothing listens on (bound to port 0 and released).
-std::uint16_t free_port();
-
 class redis_server {
  public:
   /// Starts redis-server on @p port (0: a free one) with @p extra_config lines appended to the
