@@ -257,23 +257,11 @@ void redis_engine::core::shut_down() {
   pub_->close();
   for (const std::string& c : backlog_) release(c.size());
   backlog_.clear();
-  {
-    std::lock_guard lock(m_);
-    for (const op& o : ops_) {
-      if (o.kind == op_kind::publish) release(o.bytes.size());
-    }
-    ops_.clear();
-  }
-  if (wake_armed_) {
-    if (io_uring_sqe* sqe = ring_->get_sqe()) {
-      using cluster::encode_op, cluster::ring_op, cluster::link_role;
-      io_uring_prep_cancel64(sqe, encode_op(ring_op::wake, link_role::engine, 0), 0);
-      io_uring_sqe_set_data64(sqe, encode_op(ring_op::cancel, link_role::engine, 0));
-    }
-  }
-  // Wait (bounded) for the cancelled polls and read, so no operation outlives its buffers.
+  // ops_ is empty: stop was seen with the last batch, and push() refuses everything after it;
+  // the wake-up read is not re-armed once stop was seen.
+  // Wait (bounded) for the cancelled polls, so none outlives the ring.
   const auto until = clock::now() + std::chrono::seconds(1);
-  while ((wake_armed_ || sub_->in_flight() + pub_->in_flight() > 0) && clock::now() < until) {
+  while (sub_->in_flight() + pub_->in_flight() > 0 && clock::now() < until) {
     ring_->submit_and_wait(std::chrono::milliseconds(100));
     ring_->drain([this](const io_uring_cqe& cqe) { dispatch(cqe); });
   }

@@ -292,6 +292,69 @@ TEST(RedisEngine, StoppingClosesEveryDescriptorWhetherRedisIsUpOrDown) {
   }
 }
 
+TEST(RedisEngine, PublishesRedisDoesNotConfirmAreCountedByReason) {
+  redis_server redis;
+  ASSERT_TRUE(redis.ok()) << redis.log();
+  auto hub = topic_hub::create();
+  redis_options o = options_for(redis.url());
+  o.max_message_bytes = 100;
+  auto engine = redis_engine::start(hub, o);
+  EXPECT_EQ(engine->describe(), redis.url());
+  ASSERT_TRUE(eventually([&] { return engine->stats().connected; }));
+  // Above max_message_bytes: not sent at all.
+  ASSERT_EQ(hub->publish("t", std::string(101, 'x')), 0);
+  EXPECT_EQ(engine->stats().dropped.too_large, 1u);
+  // Sent to a Redis that answers nothing (frozen), then dies: lost in flight, each of them.
+  redis.signal(SIGSTOP);
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(hub->publish("t", "unconfirmed"), 0);
+  std::this_thread::sleep_for(100ms);  // written, waiting for replies that never come
+  redis.kill();
+  EXPECT_TRUE(eventually([&] { return engine->stats().dropped.lost_in_flight == 10; }))
+      << engine->stats().dropped.lost_in_flight;
+  EXPECT_EQ(engine->stats().published, 0u);
+}
+
+TEST(RedisEngine, PublishesRedisRefusesAreCounted) {
+  redis_server redis("rename-command PUBLISH \"\"");  // every PUBLISH is an error now
+  ASSERT_TRUE(redis.ok()) << redis.log();
+  auto hub = topic_hub::create();
+  auto engine = redis_engine::start(hub, options_for(redis.url()));
+  ASSERT_TRUE(eventually([&] { return engine->stats().connected; }));
+  ASSERT_EQ(hub->publish("t", "refused"), 0);
+  ASSERT_EQ(hub->publish("t", "refused too"), 0);
+  EXPECT_TRUE(eventually([&] { return engine->stats().dropped.refused == 2; }));
+  EXPECT_TRUE(engine->stats().connected) << "an error reply does not cost the link";
+}
+
+TEST(RedisEngine, AMissingUnixSocketIsRetriedUntilItExists) {
+  temp_dir dir;
+  const std::string path = dir.path() + "/later.sock";
+  log_capture log;
+  auto hub = topic_hub::create();
+  auto engine = redis_engine::start(hub, options_for("unix://" + path));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_FALSE(engine->stats().connected);
+  const auto lines = log.snapshot();
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("cannot reach unix://" + path + " (No such file or directory)"),
+            std::string::npos)
+      << lines[0];
+  redis_server redis("unixsocket " + path);
+  ASSERT_TRUE(redis.ok()) << redis.log();
+  EXPECT_TRUE(eventually([&] { return engine->stats().connected; }, 3s));
+}
+
+TEST(RedisEngine, RefusesBadSettings) {
+  EXPECT_THROW(redis_engine::start(nullptr, options_for("redis://h")), std::invalid_argument);
+  auto hub = topic_hub::create();
+  redis_options o = options_for("redis://h");
+  o.reconnect_max = o.reconnect_min - 1ms;
+  EXPECT_THROW(redis_engine::start(hub, o), std::invalid_argument);
+  o = options_for("redis://h");
+  o.connect_timeout = 0ms;
+  EXPECT_THROW(redis_engine::start(hub, o), std::invalid_argument);
+}
+
 TEST(RedisEngine, RefusesABadUrlWithoutRepeatingIt) {
   auto hub = topic_hub::create();
   try {
