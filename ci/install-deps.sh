@@ -12,6 +12,8 @@ packages=(
   redis-server redis-tools  # the cluster tests start their own redis-server (never the service)
   clang libclang-rt-14-dev clang-format
   gcovr curl openssl python3 python3-websockets procps
+  gdb  # tools/gdb/ns.gdb and its test (tests/integration/gdb_helpers_it.cpp)
+  haproxy  # tests/integration/proxy_haproxy_it.cpp: the real PROXY protocol sender
   nginx wrk linux-perf util-linux  # bench/run.sh (util-linux: taskset)
   chromium  # tests/browser: headless Chromium driven over the DevTools protocol
 )

@@ -6,7 +6,8 @@
 //
 // The certificate defaults to the development one ns_serve makes on its first run; see
 // certs/README.md for real ones. One network_server = one io_uring loop on the calling thread;
-// the application overrides the callbacks it needs and answers with http_write.
+// the application overrides the callbacks it needs and answers with http_respond (the server
+// writes the status line and framing; http_write takes raw HTTP/1.1 bytes instead).
 #include <signal.h>
 
 #include <cstdio>
@@ -25,13 +26,10 @@ class hello_app : public ns::application_methods {
   void server_started_callback(ns::network_server& server) override { server_ = &server; }
 
   void http_read_callback(const ns::http_request& request, ns::client_num_t client) override {
-    // Views in `request` die when this returns; the response is copied by http_write.
+    // Views in `request` die when this returns; the response is copied by http_respond.
     const std::string body = "hello, " + std::string(request.path()) + "\n";
-    const std::string response =
-        "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-        "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n" + body;
-    if (server_->http_write(client, response) < 0) server_->http_close(client);
+    const ns::http_header headers[] = {{"Content-Type", "text/plain"}};
+    if (server_->http_respond(client, 200, headers, body) < 0) server_->http_close(client);
   }
 
  private:

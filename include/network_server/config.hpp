@@ -127,6 +127,30 @@ struct websocket_config {
   bool close_slow_receivers = false;
 };
 
+/// Which PROXY protocol header (HAProxy's doc/proxy-protocol.txt) a listener expects in front
+/// of every connection: `send-proxy` sends v1, `send-proxy-v2` sends v2.
+enum class proxy_protocol_mode : std::uint8_t {
+  off,  ///< no header: the peer is the client (the default)
+  v1,   ///< the text line "PROXY TCP4|TCP6|UNKNOWN …\r\n"
+  v2,   ///< the binary header
+  any,  ///< either, told apart by the first byte
+};
+
+/// A listener behind a TCP load balancer that announces each client with a PROXY header. The
+/// header is read before the TLS ClientHello (or the first plaintext byte); its client address
+/// becomes the connection's peer (`http_response_info::peer`, log lines). A connection from an
+/// address outside `trusted` is closed at accept; a malformed or truncated header, or none
+/// within `server_config::handshake_timeout`, closes it too. Each counts in
+/// `error_counters::proxy`. A header that names no client (v2 LOCAL: the proxy's health
+/// check; v1 UNKNOWN) leaves the connection's own address.
+struct proxy_protocol_config {
+  proxy_protocol_mode mode = proxy_protocol_mode::off;
+  /// The proxies' networks, "10.0.0.0/8", "fd00::/8" or single addresses ("127.0.0.1"). Must
+  /// not be empty when mode is not off; checked by the server constructor (it throws, naming
+  /// the entry, on one that is not an IPv4/IPv6 network or has bits set after its prefix).
+  std::vector<std::string> trusted;
+};
+
 /// Everything a `network_server` needs to run.
 struct server_config {
   std::string bind_address = "127.0.0.1";
@@ -134,6 +158,7 @@ struct server_config {
   bool plaintext = false;  ///< serve without TLS: only behind a TLS-terminating proxy, or in tests
   bool reuse_port = true;  ///< SO_REUSEPORT, so several servers (threads) share one port
   tls_config tls;
+  proxy_protocol_config proxy_protocol;  ///< a PROXY header before each connection (off)
 
   unsigned max_connections = 10000;   ///< further connections are refused until a slot frees
   unsigned ring_entries = 2048;       ///< submission queue size of the io_uring

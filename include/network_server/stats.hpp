@@ -21,6 +21,10 @@ struct error_counters {
                                     ///< (parse error, 413/414/431, 501, 505) — not the app's
   std::uint64_t timeouts = 0;       ///< handshake, header or idle timeout closed the connection
   std::uint64_t websocket = 0;      ///< WebSocket protocol violations (close 1002/1007/1009…)
+  /// PROXY protocol: a connection from outside the trusted networks (refused at accept, so not
+  /// in connections_total), a malformed or truncated header, or none within the handshake
+  /// timeout
+  std::uint64_t proxy = 0;
 };
 
 /// Topics (topics.hpp) on this loop. The process-wide view (distinct topics, publishes from any
@@ -48,6 +52,10 @@ struct server_stats {
   std::uint64_t tls_resumptions = 0;    ///< of those, resumed sessions (tickets)
   std::uint64_t cache_hits = 0;         ///< static file cache lookups answered from memory
   std::uint64_t cache_misses = 0;       ///< static file cache lookups that went to the disk
+  /// Bytes of buffer the open connections hold now: output queues, request parsers and held
+  /// input, responses in progress, WebSocket message buffers (TLS state and zlib streams are
+  /// not counted). Idle connections free theirs, so this follows the busy ones.
+  std::uint64_t connection_bytes = 0;
   error_counters errors;                ///< connections that ended in an error, by kind
   topic_counters topics;                ///< publish/subscribe on this loop
 };

@@ -9,6 +9,7 @@
 
 #include "bin/config_file.hpp"
 #include "cluster/redis_url.hpp"
+#include "proxy/networks.hpp"
 
 namespace ns::serve {
 namespace {
@@ -74,6 +75,11 @@ std::string usage() {
          "  --tls-records WHO  who protects TLS 1.3 records after the handshake: own (the\n"
          "                     server's record layer, the default) or openssl (saves ~6 %\n"
          "                     per new connection; costs long-lived ones)\n"
+         "  --proxy-protocol V  expect a PROXY protocol header (HAProxy send-proxy /\n"
+         "                     send-proxy-v2) before each connection: off (the default), v1,\n"
+         "                     v2 or any; the access log then shows the client it names\n"
+         "  --proxy-from CIDR[,CIDR...]  the proxies' networks (e.g. 127.0.0.0/8,10.0.0.0/8);\n"
+         "                     required with --proxy-protocol, others are refused at accept\n"
          "  --ws-deflate MODE  permessage-deflate: off, shared (one compressor per thread,\n"
          "                     the default) or dedicated (one per connection)\n"
          "  --ws-ping-interval S  ping a WebSocket client silent for S seconds (default 30;\n"
@@ -125,6 +131,8 @@ bool known_setting(std::string_view name) {
                                                "large-reads-kib",
                                                "memory-trim-interval",
                                                "tls-records",
+                                               "proxy-protocol",
+                                               "proxy-from",
                                                "ws-deflate",
                                                "ws-ping-interval",
                                                "ws-idle-timeout",
@@ -194,6 +202,33 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
       return false;
     }
     out.server.tls.own_record_layer = v == "own";
+  } else if (a == "proxy-protocol") {
+    static constexpr std::pair<std::string_view, proxy_protocol_mode> modes[] = {
+        {"off", proxy_protocol_mode::off},
+        {"v1", proxy_protocol_mode::v1},
+        {"v2", proxy_protocol_mode::v2},
+        {"any", proxy_protocol_mode::any}};
+    const auto* m = std::find_if(std::begin(modes), std::end(modes),
+                                 [&](const auto& e) { return e.first == v; });
+    if (m == std::end(modes)) {
+      error = flag + ": '" + std::string(v) + "' is not one of off, v1, v2, any";
+      return false;
+    }
+    out.server.proxy_protocol.mode = m->second;
+  } else if (a == "proxy-from") {
+    std::vector<std::string> nets;
+    std::string why;
+    if (!proxy::split_list(v, nets, why)) {
+      error = flag + ": " + why;
+      return false;
+    }
+    for (const std::string& net : nets) {
+      if (!proxy::parse_network(net, why)) {
+        error = flag + ": " + why;
+        return false;
+      }
+    }
+    out.server.proxy_protocol.trusted = std::move(nets);
   } else if (a == "ws-deflate") {
     if (v == "off") {
       out.server.websocket.deflate = ws_deflate_mode::off;
@@ -321,6 +356,17 @@ bool parse_options(int argc, char** argv, options& out, std::string& error) {
   }
   for (std::size_t i = 0; i < certs.certs.size(); ++i) {
     out.server.tls.certificates.push_back({certs.certs[i], certs.keys[i]});
+  }
+  // A PROXY listener trusts only the networks named; naming them without the mode (or the
+  // mode without them) is a mistake the server should not guess about.
+  const proxy_protocol_config& pp = out.server.proxy_protocol;
+  if (pp.mode != proxy_protocol_mode::off && pp.trusted.empty()) {
+    error = "--proxy-protocol needs --proxy-from (the proxies' networks, e.g. 127.0.0.0/8)";
+    return false;
+  }
+  if (pp.mode == proxy_protocol_mode::off && !pp.trusted.empty()) {
+    error = "--proxy-from needs --proxy-protocol v1, v2 or any";
+    return false;
   }
   if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
   return true;

@@ -26,6 +26,7 @@ void add_stats(server_stats& t, const server_stats& s) {
   t.tls_resumptions += s.tls_resumptions;
   t.cache_hits += s.cache_hits;
   t.cache_misses += s.cache_misses;
+  t.connection_bytes += s.connection_bytes;
   t.errors.tls_handshake += s.errors.tls_handshake;
   t.errors.tls += s.errors.tls;
   t.errors.tls_truncated += s.errors.tls_truncated;
@@ -38,6 +39,7 @@ void add_stats(server_stats& t, const server_stats& s) {
   t.topics.published += s.topics.published;
   t.topics.delivered += s.topics.delivered;
   t.topics.dropped_slow += s.topics.dropped_slow;
+  t.errors.proxy += s.errors.proxy;
 }
 
 }  // namespace
@@ -55,6 +57,7 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   field(j, "threads", threads);
   j += "\"connections\": {";
   field(j, "open", s.connections_open);
+  field(j, "buffer_bytes", s.connection_bytes);
   field(j, "total", s.connections_total, true);
   j += "}, ";
   field(j, "requests", s.requests);
@@ -78,7 +81,8 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   field(j, "socket", s.errors.socket);
   field(j, "http", s.errors.http);
   field(j, "timeouts", s.errors.timeouts);
-  field(j, "websocket", s.errors.websocket, true);
+  field(j, "websocket", s.errors.websocket);
+  field(j, "proxy", s.errors.proxy, true);
   j += "}, \"topics\": {";
   field(j, "topics", s.topics.topics);
   field(j, "subscriptions", s.topics.subscriptions);

@@ -41,6 +41,8 @@ std::string_view reason(error e) noexcept {
       return "invalid chunked framing";
     case error::invalid_version:
       return "invalid HTTP version";
+    case error::malformed_request_line:
+      return "not an HTTP request line";
     case error::version_not_supported:
       return "HTTP version not supported";
     case error::after_upgrade:

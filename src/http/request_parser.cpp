@@ -26,14 +26,11 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
-// RFC 9110 §5.6.2 token characters: a field name is a token (no space before the colon).
+// RFC 9110 §5.6.2: a field name is a token (no space before the colon).
 bool is_token(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (char c : s) {
-    const auto u = static_cast<unsigned char>(c);
-    const bool ok = (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-                    (u != 0 && std::strchr("!#$%&'*+-.^_`|~", u) != nullptr);
-    if (!ok) return false;
+    if (!is_tchar(static_cast<unsigned char>(c))) return false;
   }
   return true;
 }
@@ -189,6 +186,7 @@ bool request_parser::release_storage() noexcept {
       phase_ = keep;
       break;
     }
+    case phase::method_check:
     case phase::body_buffered:
     case phase::body_streaming:
       return false;
@@ -374,6 +372,21 @@ bool request_parser::is_supported_method() const noexcept {
   return false;
 }
 
+parse_result request_parser::check_method_line(std::span<const std::byte> data, std::size_t from) {
+  std::size_t n = 0;
+  switch (line_check_.feed(data.subspan(from), n)) {
+    case request_line_check::verdict::need_more:
+      return {data.size(), parse_status::need_more, {}};
+    case request_line_check::verdict::unknown_method:
+      return fail(http::error::unknown_method, from + n);
+    case request_line_check::verdict::too_long:
+      return fail(http::error::uri_too_long, from + n);
+    case request_line_check::verdict::malformed:
+      break;
+  }
+  return fail(http::error::malformed_request_line, from + n);
+}
+
 namespace {
 
 http::error map_llhttp(llhttp_errno_t e, const char* why) {
@@ -410,6 +423,10 @@ parse_result request_parser::feed(std::span<const std::byte> data) {
     case phase::message_done:
       begin_message();
       break;
+    case phase::method_check:
+      // Still the head: the same scan as before llhttp, so a split input fails alike.
+      if (!head_scan_done_ && !scan_head(data)) return fail(error_, 0);
+      return check_method_line(data, 0);
     default:
       break;
   }
@@ -441,6 +458,17 @@ parse_result request_parser::feed(std::span<const std::byte> data) {
   if (rc == HPE_PAUSED_UPGRADE) {
     phase_ = phase::upgraded;
     return {consumed, parse_status::upgrade, {}};
+  }
+  if (rc == HPE_INVALID_METHOD) {
+    // llhttp stopped inside the method (or right after it). What it took of this input before
+    // that, leading CRLFs aside, and what it reported from earlier inputs are method bytes.
+    std::size_t method_bytes = line_bytes_;
+    for (std::size_t i = 0; i < consumed; ++i) {
+      if (begin[i] != '\r' && begin[i] != '\n') ++method_bytes;
+    }
+    line_check_ = request_line_check(method_bytes, limits_.max_request_line);
+    phase_ = phase::method_check;
+    return check_method_line(data, consumed);
   }
   return fail(map_llhttp(rc, llhttp_get_error_reason(&impl_->parser)), consumed);
 }

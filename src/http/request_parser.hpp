@@ -35,6 +35,7 @@
 #include <network_server/http_request.hpp>
 
 #include "http/error.hpp"
+#include "http/request_line_check.hpp"
 
 namespace ns::http {
 
@@ -70,7 +71,8 @@ struct parse_result {
 ///
 /// Methods: llhttp knows many (WebDAV, RTSP…); all of them parse. Use is_supported_method() to
 /// answer 501 for methods outside GET HEAD POST PUT DELETE OPTIONS PATCH (405 is the server's
-/// choice for a known method a resource does not allow). A token llhttp does not know → 501.
+/// choice for a known method a resource does not allow). A token llhttp does not know → 501 if
+/// the rest of the request line is well-formed, else 400 (request_line_check.hpp).
 class request_parser {
  public:
   /// @param limits copied; they bound every buffer of the parser.
@@ -120,7 +122,16 @@ class request_parser {
     span_ref name;
     span_ref value;
   };
-  enum class phase { head, body_buffered, body_streaming, message_done, upgraded, failed };
+  // method_check: llhttp refused the method; the rest of the line decides 501 or 400.
+  enum class phase {
+    head,
+    method_check,
+    body_buffered,
+    body_streaming,
+    message_done,
+    upgraded,
+    failed
+  };
 
   void begin_message();
   void reserve_head();
@@ -129,6 +140,7 @@ class request_parser {
   [[nodiscard]] bool append_head(span_ref& ref, const char* at, std::size_t n);
   [[nodiscard]] int headers_complete();
   [[nodiscard]] int chunk_header(std::uint64_t size);
+  [[nodiscard]] parse_result check_method_line(std::span<const std::byte> data, std::size_t from);
 
   ns::http_limits limits_;
   std::unique_ptr<impl> impl_;
@@ -149,6 +161,7 @@ class request_parser {
   bool paused_ = false;
   bool flush_buffered_ = false;  // body_ holds bytes to hand out as the first body_chunk
   http::error error_ = http::error::none;
+  request_line_check line_check_{0, 0};  // phase::method_check only
   // Head scanner (bare LF / obs-fold): state carried across feed() calls.
   bool head_scan_done_ = false;
   bool head_seen_text_ = false;

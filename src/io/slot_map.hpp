@@ -85,6 +85,12 @@ class slot_map {
       if (slots_[i].value) f(handle_of(i), *slots_[i].value);
     }
   }
+  template <class F>
+  void for_each(F&& f) const {
+    for (std::uint32_t i = 0; i < slots_.size(); ++i) {
+      if (slots_[i].value) f(handle_of(i), *slots_[i].value);
+    }
+  }
 
  private:
   struct slot {

@@ -23,6 +23,11 @@ std::uint64_t& counter_of(error_counters& c, conn_error e) noexcept {
       return c.http;
     case conn_error::websocket_protocol:
       return c.websocket;
+    case conn_error::proxy_untrusted:
+    case conn_error::proxy_header:
+    case conn_error::proxy_truncated:
+    case conn_error::proxy_timeout:
+      return c.proxy;
   }
   return c.socket;  // GCOVR_EXCL_LINE: every enumerator is handled above
 }
@@ -34,6 +39,8 @@ bool reported_to_application(conn_error e) noexcept {
     case conn_error::tls_truncated:
     case conn_error::recv:
     case conn_error::send:
+    case conn_error::proxy_header:
+    case conn_error::proxy_truncated:
       return true;
     default:
       return false;
@@ -75,6 +82,18 @@ std::string describe(conn_error e, std::string_view detail) {
       break;
     case conn_error::websocket_protocol:
       what = "WebSocket protocol error";
+      break;
+    case conn_error::proxy_untrusted:
+      what = "PROXY header refused: not from a trusted network";
+      break;
+    case conn_error::proxy_header:
+      what = "PROXY header error";
+      break;
+    case conn_error::proxy_truncated:
+      what = "PROXY header truncated";
+      break;
+    case conn_error::proxy_timeout:
+      what = "no PROXY header within the handshake timeout";
       break;
   }
   std::string line(what);

@@ -24,6 +24,10 @@ enum class conn_error : std::uint8_t {
   stalled_reader,      ///< a WebSocket peer took none of its queued output within idle_timeout
   bad_request,         ///< the server answered a request with its own 4xx/5xx
   websocket_protocol,  ///< a WebSocket protocol violation (close 1002/1007/1009 …)
+  proxy_untrusted,     ///< a PROXY listener's peer outside the trusted networks
+  proxy_header,        ///< a malformed PROXY header (detail: the parser's reason)
+  proxy_truncated,     ///< the peer closed before a complete PROXY header
+  proxy_timeout,       ///< no complete PROXY header within handshake_timeout
 };
 
 /// The counter of server_stats::errors that @p e adds to.

@@ -11,8 +11,9 @@
 // completion has been fully handled, once every in-flight operation has completed.
 //
 // Files: loop.cpp (run, dispatch, accept, tick, stop), transport_io.cpp (recv, TLS, send),
-// close_path.cpp, idle_memory.cpp, stats.cpp, api.cpp (the public entry points and their
-// guard); handlers: http1_*.cpp, ws_*.cpp, descriptor_handlers.cpp.
+// proxy_preamble.cpp (the PROXY header before TLS), close_path.cpp, idle_memory.cpp, stats.cpp,
+// api.cpp (the public entry points and their guard); handlers: http1_*.cpp, ws_*.cpp,
+// descriptor_handlers.cpp.
 
 #include <atomic>
 #include <chrono>
@@ -35,8 +36,10 @@
 #include "io/slot_map.hpp"
 #include "io/timer_wheel.hpp"
 #include "server/conn_error.hpp"
+#include "server/debug_registry.hpp"
 #include "server/handler.hpp"
 #include "server/memory_trim.hpp"
+#include "server/proxy_preamble.hpp"
 #include "server/server_file.hpp"
 #include "server/shared_tls_impl.hpp"
 #include "server/timer_ids.hpp"
@@ -163,6 +166,15 @@ class network_server::impl {
   void on_send(transport& t, const io_uring_cqe& cqe);
   void on_transport_ready(transport& t);
 
+  // ---- PROXY protocol (proxy_preamble.cpp)
+  /// At accept: closes @p fd (counted, logged) and returns true if its peer is not trusted.
+  bool refuse_untrusted(int fd);
+  /// Feeds @p bytes to the transport's PROXY parser; leaves in @p bytes what follows a
+  /// complete header (empty while incomplete, or when the header failed and t closes).
+  void take_preamble(transport& t, std::span<const std::byte>& bytes);
+  /// The peer closed before its header was complete.
+  void preamble_eof(transport& t);
+
   // ---- close path (close_path.cpp)
   void finalize_closed();
   void fire_write_callback(client_num_t c, server::write_kind kind, bool failed);
@@ -184,6 +196,7 @@ class network_server::impl {
   server_config config_;
   application_methods& app_;
   std::shared_ptr<shared_tls> tls_;  ///< null in plaintext mode
+  std::unique_ptr<server::proxy_policy> proxy_ = server::make_proxy_policy(config_.proxy_protocol);
   std::uint64_t next_ticket_check_ms_ = 0;
   server::memory_trimmer trimmer_{config_.memory_trim_interval, config_.memory_trim_threshold};
   io::ring ring_;
@@ -219,6 +232,9 @@ class network_server::impl {
   // Topics (topics.hpp). Other loops post to this one through the hub: it is detached first
   // thing in ~impl, before the post queue and the wake descriptor go.
   server::topic_service topics_;
+
+  // Last: listed for debuggers (tools/gdb/ns.gdb) once everything above exists.
+  server::debug_entry debug_{this};
 };
 
 }  // namespace ns

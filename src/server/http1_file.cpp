@@ -96,15 +96,7 @@ int http1_handler::send_file(const http_request& req, std::string_view path, boo
     }
     r.fd.reset();
     ex_.status = static_cast<std::uint16_t>(r.status);
-    const bool ok = put(std::string_view(head));
-    t_.out.mark(write_kind::http_writev);
-    if (!ok) {
-      core_.close_hard(t_);
-      return 0;
-    }
-    response_done();
-    core_.flush(t_);
-    return 0;
+    return queued(put(std::string_view(head)), write_kind::http_writev, true);
   }
 
   // Cache: a hit gives the precomputed head fields (and the bytes of a small file). A miss of a

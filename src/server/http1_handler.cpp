@@ -20,12 +20,19 @@ std::string_view peer_of_exchange(void* context) {
   return static_cast<transport*>(context)->peer_name();
 }
 
+// Heap bytes of a string (a short one lives inside the object).
+std::size_t heap_bytes(const std::string& s) noexcept {
+  return s.capacity() > std::string().capacity() ? s.capacity() : 0;
+}
+
 }  // namespace
 
 std::size_t exchange::footprint() const noexcept {
-  std::size_t n = head.capacity() + stage.capacity();
-  if (file)
-    n += sizeof(file_transfer) + file->literal.capacity() + file->buf.size + file->fill.capacity();
+  std::size_t n = heap_bytes(head) + heap_bytes(stage);
+  if (file) {
+    n +=
+        sizeof(file_transfer) + heap_bytes(file->literal) + file->buf.size + heap_bytes(file->fill);
+  }
   return n;
 }
 

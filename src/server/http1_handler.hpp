@@ -73,6 +73,9 @@ class http1_handler final : public protocol_handler {
   /// Queues response bytes (their status line, if any, is what the access log reports).
   bool put(std::span<const std::byte> bytes);
   bool put(std::string_view s) { return put(std::as_bytes(std::span(s.data(), s.size()))); }
+  /// Ends an application call that queued response bytes: marks its callback, closes the
+  /// connection if they could not be queued, else reports the response when it is complete.
+  int queued(bool ok, write_kind kind, bool ends_response);
   [[nodiscard]] std::string_view date();
 
   // Streamed request bodies (http1_body.cpp).

@@ -14,10 +14,6 @@ namespace {
 // Pieces up to one TLS record are gathered and encrypted together: one record, not several.
 constexpr std::size_t one_record = 16 * 1024;
 
-std::span<const std::byte> as_span(std::string_view s) {
-  return std::as_bytes(std::span(s.data(), s.size()));
-}
-
 bool valid_field(std::string_view s) {
   return s.find_first_of("\r\n") == std::string_view::npos;
 }
@@ -140,15 +136,8 @@ int http1_handler::begin_chunked(int status, std::span<const http_header> header
   if (ch.framed && status != 204 && status != 304) w.chunked();
   w.keep_alive(ex_.keep_alive).end();
   ex_.status = static_cast<std::uint16_t>(status);
-  const bool ok = put(std::string_view(head));
-  t_.out.mark(write_kind::http_write);
-  if (!ok) {
-    core_.close_hard(t_);
-    return 0;
-  }
-  ch.open = true;
-  core_.flush(t_);
-  return 0;
+  ch.open = put(std::string_view(head));
+  return queued(ch.open, write_kind::http_write, false);
 }
 
 int http1_handler::write_chunk(std::span<const std::byte> data) {
@@ -173,26 +162,23 @@ int http1_handler::write_chunk(std::span<const std::byte> data) {
       stage.clear();
     }
   }
-  t_.out.mark(write_kind::http_write);
-  if (!ok) {
-    core_.close_hard(t_);
-    return 0;
-  }
-  core_.flush(t_);
-  return 0;
+  return queued(ok, write_kind::http_write, false);
 }
 
 int http1_handler::end_chunked() {
   if (!ex_.chunked.open) return -EINVAL;
   const chunked_response ch = ex_.chunked;
   ex_.chunked = {};
-  const bool ok = !ch.framed || ch.no_body || put(as_span(http::last_chunk));
-  t_.out.mark(write_kind::http_write);
+  return queued(!ch.framed || ch.no_body || put(http::last_chunk), write_kind::http_write, true);
+}
+
+int http1_handler::queued(bool ok, write_kind kind, bool ends_response) {
+  t_.out.mark(kind);
   if (!ok) {
     core_.close_hard(t_);
     return 0;
   }
-  response_done();
+  if (ends_response) response_done();
   core_.flush(t_);
   return 0;
 }

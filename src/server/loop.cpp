@@ -89,6 +89,7 @@ void network_server::impl::request_stop() noexcept {
 }
 
 int network_server::impl::run() {
+  debug_.tid = static_cast<pid_t>(::gettid());
   ring_.attach_to_current_thread();
   const server::topic_service::running on_this_thread(topics_);
   arm_accept();
@@ -211,6 +212,10 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
     close(fd);
     return;
   }
+  if (proxy_ && refuse_untrusted(fd)) {
+    if (!accept_armed_) arm_accept();
+    return;
+  }
   transport* t = open_slot(fd, true);
   if (t == nullptr) {
     // At max_connections: refuse this one cleanly rather than letting it wait without service.
@@ -221,8 +226,11 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
   }
   ++stats_.connections_total;
   t->handler = std::make_unique<server::http1_handler>(*this, *t);
-  if (tls_) {
-    t->tls.emplace(tls_->internal().holder.get());
+  if (tls_) t->tls.emplace(tls_->internal().holder.get());
+  if (proxy_) t->preamble = std::make_unique<proxy::parser>(proxy_->mode);
+  if (tls_ || proxy_) {
+    // One deadline for what comes before the application's bytes: the PROXY header and the
+    // TLS handshake.
     schedule(*t, now_ms_ + static_cast<std::uint64_t>(config_.handshake_timeout.count()));
   } else {
     on_transport_ready(*t);
@@ -250,7 +258,11 @@ void network_server::impl::on_timer(server::timer_id id) {
   transport* t = conns_.find(timer_ids_.owner(id));
   if (t == nullptr || t->closing) return;
   if (!t->ready) {
-    report_error(*t, server::conn_error::handshake_timeout, {}, log_level::debug);
+    if (t->preamble) {
+      report_error(*t, server::conn_error::proxy_timeout, {});
+    } else {
+      report_error(*t, server::conn_error::handshake_timeout, {}, log_level::debug);
+    }
     close_hard(*t);
     return;
   }

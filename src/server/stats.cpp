@@ -13,6 +13,10 @@ server_stats network_server::impl::stats() const noexcept {
   s.cache_hits = cache.hits;
   s.cache_misses = cache.misses;
   s.topics = topics_.counters();
+  // Summed when asked (a status request), not kept on the hot path.
+  conns_.for_each([&](client_num_t, const transport& t) {
+    s.connection_bytes += t.footprint() + t.handler->footprint();
+  });
   return s;
 }
 

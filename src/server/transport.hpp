@@ -20,6 +20,7 @@
 #include <network_server/types.hpp>
 
 #include "io/timer_wheel.hpp"
+#include "proxy/header.hpp"
 #include "server/output_queue.hpp"
 #include "tls/session.hpp"
 
@@ -42,6 +43,9 @@ struct transport {
   client_num_t handle = invalid_client;  ///< this slot's handle (set right after emplace)
   timer_id timer = no_timer;             ///< the transport's own deadline
   std::optional<tls::session> tls;       ///< absent in plaintext mode and for descriptors
+  /// A PROXY listener's connection until its header is complete (proxy_preamble.cpp); null
+  /// otherwise, so a listener without PROXY pays one null check per recv.
+  std::unique_ptr<proxy::parser> preamble;
   output_queue out;
   std::unique_ptr<protocol_handler> handler;
   /// A handler replaced while one of its own methods was running (an upgrade): freed once the
@@ -80,8 +84,10 @@ struct transport {
   [[nodiscard]] std::string_view peer_name();
 
   /// Bytes the transport holds for this connection beyond its fixed size: the output queue's
-  /// buffers (the TLS session's are not counted).
-  [[nodiscard]] std::size_t footprint() const noexcept { return out.capacity(); }
+  /// buffers and a pending PROXY header (the TLS session's are not counted).
+  [[nodiscard]] std::size_t footprint() const noexcept {
+    return out.capacity() + (preamble ? sizeof(proxy::parser) + preamble->footprint() : 0);
+  }
 };
 
 }  // namespace ns::server

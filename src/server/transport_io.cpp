@@ -86,7 +86,8 @@ void network_server::impl::on_recv(transport& t, const io_uring_cqe& cqe) {
     const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
     auto bytes = buffers_->view(bid, static_cast<std::size_t>(cqe.res));
     stats_.bytes_in += static_cast<std::uint64_t>(cqe.res);
-    if (!t.closing) {
+    if (t.preamble && !t.closing) take_preamble(t, bytes);  // what follows the PROXY header
+    if (!t.closing && !bytes.empty()) {
       if (t.tls && !t.got_bytes && tls::looks_like_plain_http(bytes)) {
         NS_LOG(log_level::info, peer_of(t), ": plaintext HTTP on the TLS port; answered 400");
         t.got_bytes = true;
@@ -116,7 +117,9 @@ void network_server::impl::on_recv(transport& t, const io_uring_cqe& cqe) {
   }
   if (cqe.res == 0) {
     t.eof = true;
-    if (t.tls && !t.closing) {
+    if (t.preamble && !t.closing) {
+      preamble_eof(t);  // TLS has seen nothing: its truncation is not the story
+    } else if (t.tls && !t.closing) {
       // EOF without close_notify is truncation (RFC 8446 §6.1); the session tells which it was.
       t.tls->on_transport_eof();
       on_ciphertext(t, {});

@@ -643,6 +643,8 @@ TEST_F(HttpBody, EveryLimitIsAnsweredAndCloses) {
        400},
       {"501 unsupported method", "PROPFIND / HTTP/1.1\r\nHost: x\r\n\r\n", 501},
       {"501 unknown method", "FROB / HTTP/1.1\r\nHost: x\r\n\r\n", 501},
+      // The version is malformed before the method is unknown (RFC 9112 §3; nginx: 400).
+      {"400 not HTTP at all", "THIS IS NOT HTTP AT ALL\r\n\r\n", 400},
       {"505 version", "GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505},
   };
   for (const auto& k : cases) {

@@ -115,6 +115,8 @@ TEST_F(NsServeCli, HelpDescribesEveryFlagWithDefaults) {
                            "--large-reads-kib",
                            "--memory-trim-interval",
                            "--tls-records",
+                           "--proxy-protocol",
+                           "--proxy-from",
                            "--ws-deflate",
                            "--ws-ping-interval",
                            "--ws-idle-timeout",
@@ -149,6 +151,10 @@ TEST_F(NsServeCli, MissingOrBadValue) {
             std::string::npos)
       << "the password is never echoed";
   expect_config_error(run_ns_serve({"--cert", cert_}), "--cert and --key go in pairs");
+  expect_config_error(run_ns_serve(good({"--proxy-protocol", "v2"})),
+                      "--proxy-protocol needs --proxy-from");
+  expect_config_error(run_ns_serve(good({"--proxy-protocol", "v2", "--proxy-from", "10.0.0.1/8"})),
+                      "--proxy-from: '10.0.0.1/8' has bits set after its prefix");
 }
 
 TEST_F(NsServeCli, MissingFiles) {

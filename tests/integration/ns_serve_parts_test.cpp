@@ -155,6 +155,63 @@ TEST(Options, TuningFlagsRejectWhatTheyCannotMean) {
   }
 }
 
+TEST(Options, ProxyProtocolFlagsAndConfigFileReachTheServerConfig) {
+  ns::test::temp_dir dir;
+  const std::string conf =
+      dir.write("s.conf", "proxy-protocol = v1\nproxy_from = 10.0.0.0/8, ::1\n");
+  const char* argv[] = {"ns_serve", "--config", conf.c_str()};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(3, const_cast<char**>(argv), o, err)) << err;
+  EXPECT_EQ(o.server.proxy_protocol.mode, proxy_protocol_mode::v1);
+  EXPECT_EQ(o.server.proxy_protocol.trusted, (std::vector<std::string>{"10.0.0.0/8", "::1"}));
+  // Flags override the file: the list is replaced, not appended to.
+  const char* flags[] = {"ns_serve", "--config",     conf.c_str(), "--proxy-protocol",
+                         "v2",       "--proxy-from", "127.0.0.0/8"};
+  options f;
+  ASSERT_TRUE(parse_options(7, const_cast<char**>(flags), f, err)) << err;
+  EXPECT_EQ(f.server.proxy_protocol.mode, proxy_protocol_mode::v2);
+  EXPECT_EQ(f.server.proxy_protocol.trusted, (std::vector<std::string>{"127.0.0.0/8"}));
+  const char* any[] = {"ns_serve", "--proxy-protocol", "any", "--proxy-from", "fd00::/8"};
+  options a;
+  ASSERT_TRUE(parse_options(5, const_cast<char**>(any), a, err)) << err;
+  EXPECT_EQ(a.server.proxy_protocol.mode, proxy_protocol_mode::any);
+  options d;
+  const char* none[] = {"ns_serve"};
+  ASSERT_TRUE(parse_options(1, const_cast<char**>(none), d, err)) << err;
+  EXPECT_EQ(d.server.proxy_protocol.mode, proxy_protocol_mode::off);  // the default
+  const char* off[] = {"ns_serve", "--config",     conf.c_str(), "--proxy-protocol",
+                       "off",      "--proxy-from", "127.0.0.1"};
+  options o2;
+  EXPECT_FALSE(parse_options(7, const_cast<char**>(off), o2, err));
+  EXPECT_EQ(err, "--proxy-from needs --proxy-protocol v1, v2 or any");
+}
+
+TEST(Options, ProxyProtocolFlagsRejectWhatTheyCannotMean) {
+  const std::pair<std::vector<const char*>, std::string> bad[] = {
+      {{"--proxy-protocol", "v3", "--proxy-from", "127.0.0.1"},
+       "--proxy-protocol: 'v3' is not one of off, v1, v2, any"},
+      {{"--proxy-protocol", "v2"},
+       "--proxy-protocol needs --proxy-from (the proxies' networks, e.g. 127.0.0.0/8)"},
+      {{"--proxy-from", "127.0.0.1"}, "--proxy-from needs --proxy-protocol v1, v2 or any"},
+      {{"--proxy-protocol", "v2", "--proxy-from", "10.1.0.0/8"},
+       "--proxy-from: '10.1.0.0/8' has bits set after its prefix (did you mean 10.0.0.0/8?)"},
+      {{"--proxy-protocol", "v2", "--proxy-from", "10.0.0.0/8,,::1"},
+       "--proxy-from: empty entry in '10.0.0.0/8,,::1'"},
+      {{"--proxy-protocol", "v2", "--proxy-from", "localhost"},
+       "--proxy-from: 'localhost' is not an IPv4 or IPv6 network (ADDRESS or ADDRESS/BITS)"}};
+  for (const auto& [args, message] : bad) {
+    std::vector<const char*> argv{"ns_serve"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    options o;
+    std::string err;
+    EXPECT_FALSE(
+        parse_options(static_cast<int>(argv.size()), const_cast<char**>(argv.data()), o, err))
+        << message;
+    EXPECT_EQ(err, message);
+  }
+}
+
 TEST(StatusJson, ContainsEveryCounter) {
   server_stats s;
   s.connections_open = 1;
@@ -164,20 +221,23 @@ TEST(StatusJson, ContainsEveryCounter) {
   s.tls_resumptions = 5;
   s.cache_misses = 6;
   s.errors.timeouts = 7;
-  s.topics.topics = 9;
-  s.topics.subscriptions = 10;
-  s.topics.published = 11;
-  s.topics.delivered = 12;
-  s.topics.dropped_slow = 13;
+  s.connection_bytes = 9;
+  s.topics.topics = 21;
+  s.topics.subscriptions = 22;
+  s.topics.published = 23;
+  s.topics.delivered = 24;
+  s.topics.dropped_slow = 25;
+  s.errors.proxy = 9;
   const std::string j = stats_json(s, 2, 8);
   EXPECT_EQ(j,
-            "{\"threads\": 2, \"connections\": {\"open\": 1, \"total\": 2}, \"requests\": 3, "
+            "{\"threads\": 2, \"connections\": {\"open\": 1, \"buffer_bytes\": 9, \"total\": 2}, "
+            "\"requests\": 3, "
             "\"responses\": 0, \"bytes\": {\"in\": 0, \"out\": 0}, \"websocket_messages\": "
             "{\"in\": 0, \"out\": 4}, \"tls\": {\"handshakes\": 0, \"resumptions\": 5}, "
             "\"cache\": {\"hits\": 0, \"misses\": 6}, \"errors\": {\"tls_handshake\": 0, "
             "\"tls\": 0, \"tls_truncated\": 0, \"socket\": 0, \"http\": 0, \"timeouts\": 7, "
-            "\"websocket\": 0}, \"topics\": {\"topics\": 9, \"subscriptions\": 10, "
-            "\"published\": 11, \"delivered\": 12, \"dropped_slow\": 13}, "
+            "\"websocket\": 0, \"proxy\": 9}, \"topics\": {\"topics\": 21, \"subscriptions\": 22, "
+            "\"published\": 23, \"delivered\": 24, \"dropped_slow\": 25}, "
             "\"access_log_dropped\": 8}\n");
 }
 

@@ -173,6 +173,19 @@ TEST_F(ServerStats, EveryResponseKindIsLoggedOnceWithStatusAndBytes) {
   EXPECT_EQ(s.errors.http + s.errors.timeouts + s.errors.tls + s.errors.tls_handshake, 0u);
 }
 
+TEST_F(ServerStats, ConnectionBuffersAreCountedWhileBusyAndFreedWhenIdle) {
+  tls_client c;
+  ASSERT_TRUE(c.connect(port_)) << c.error();
+  // A request cut short holds the parser's storage and its bytes: counted while it lasts.
+  ASSERT_TRUE(c.write("GET /hello HTTP/1.1\r\nHost: x\r\nX-Pad: " + std::string(3000, 'p')));
+  EXPECT_TRUE(eventually([&] { return stats().connection_bytes >= 3000; }));
+  ASSERT_TRUE(c.write("\r\n\r\n"));
+  EXPECT_EQ(c.read_response().status, 200);
+  // Idle for longer than the release delay: the connection gives its buffers back.
+  EXPECT_TRUE(eventually([&] { return stats().connection_bytes == 0; }));
+  EXPECT_EQ(stats().connections_open, 1u);
+}
+
 TEST_F(ServerStats, ErrorsAreCountedByKind) {
   {  // A malformed request: the server's own 400 (no log entry: there is no request).
     tls_client c;

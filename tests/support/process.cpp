@@ -39,7 +39,8 @@ int decode_status(int st) {
 
 }  // namespace
 
-child_process::child_process(std::vector<std::string> argv, std::optional<run_as> user) {
+child_process::child_process(std::vector<std::string> argv, std::optional<run_as> user,
+                             int inherit_fd) {
   char tmpl[] = "/tmp/ns_child_XXXXXX";
   const char* dir = mkdtemp(tmpl);
   out_path_ = std::string(dir ? dir : "/tmp") + "/stdout";
@@ -61,8 +62,18 @@ child_process::child_process(std::vector<std::string> argv, std::optional<run_as
     int err = open(err_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(out, 1);
     dup2(err, 2);
-    // Only stdin/out/err survive into the child: the fd counts tests take are the server's own.
-    for (int fd = 3; fd < 1024; ++fd) close(fd);
+    // Only stdin/out/err (and the one descriptor handed over) survive into the child: the fd
+    // counts tests take are the server's own.
+    int first_closed = 3;
+    if (inherit_fd >= 0) {
+      if (inherit_fd == 3) {
+        fcntl(3, F_SETFD, 0);
+      } else {
+        dup2(inherit_fd, 3);
+      }
+      first_closed = 4;
+    }
+    for (int fd = first_closed; fd < 1024; ++fd) close(fd);
     if (user) {
       if (setgroups(0, nullptr) != 0 || setgid(user->gid) != 0 || setuid(user->uid) != 0) {
         dprintf(2, "child_process: cannot become uid %u gid %u: %s\n", unsigned(user->uid),

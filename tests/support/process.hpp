@@ -25,7 +25,10 @@ class child_process {
   /// @p user the child drops its supplementary groups, then takes user->gid and user->uid
   /// before exec; a coverage build's counters of that child go to the temp dir (the build
   /// tree's are not the user's to write, and libgcov would say so on stderr).
-  explicit child_process(std::vector<std::string> argv, std::optional<run_as> user = {});
+  /// With @p inherit_fd >= 0 that descriptor is the child's fd 3 (e.g. a listening socket a
+  /// program takes over, HAProxy's `bind fd@3`: no free-port race).
+  explicit child_process(std::vector<std::string> argv, std::optional<run_as> user = {},
+                         int inherit_fd = -1);
   ~child_process();  ///< kills (SIGKILL) and reaps the child if it still runs
   child_process(const child_process&) = delete;
   child_process& operator=(const child_process&) = delete;

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <thread>
 
 namespace ns::test {
 
@@ -70,6 +71,7 @@ bool tls_client::connect(std::uint16_t port, const options& opt) {
              static_cast<suseconds_t>((opt.timeout.count() % 1000) * 1000)};
   setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  if (!send_preamble(opt)) return false;
   ctx_ = SSL_CTX_new(TLS_client_method());
   SSL_CTX_set_min_proto_version(ctx_, opt.min_version);
   if (opt.max_version != 0) SSL_CTX_set_max_proto_version(ctx_, opt.max_version);
@@ -90,6 +92,26 @@ bool tls_client::connect(std::uint16_t port, const options& opt) {
     ERR_error_string_n(ERR_get_error(), buf, sizeof(buf));
     error_ = std::string("handshake: ") + buf;
     return false;
+  }
+  return true;
+}
+
+bool tls_client::send_preamble(const options& opt) {
+  std::string_view rest = opt.preamble;
+  while (!rest.empty()) {
+    const std::size_t n =
+        opt.preamble_piece == 0 ? rest.size() : std::min(opt.preamble_piece, rest.size());
+    const ssize_t sent =
+        ::send(fd_, rest.data(), n, MSG_NOSIGNAL | (opt.preamble_piece == 0 ? MSG_MORE : 0));
+    if (sent <= 0) {
+      if (sent < 0 && errno == EINTR) continue;
+      error_ = std::string("preamble: ") + std::strerror(errno);
+      return false;
+    }
+    rest.remove_prefix(static_cast<std::size_t>(sent));
+    if (opt.preamble_piece != 0 && !rest.empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
   }
   return true;
 }

@@ -27,6 +27,12 @@ class tls_client {
     std::string server_name = "localhost";
     std::string alpn;  ///< e.g. "http/1.1"
     std::chrono::milliseconds timeout{5000};
+    /// Bytes sent on the TCP connection before the ClientHello (a PROXY protocol header). Sent
+    /// with MSG_MORE, so they normally leave in one segment with the ClientHello; with
+    /// preamble_piece > 0 instead in pieces of that size, 20 ms apart (a header split across
+    /// segments).
+    std::string preamble;
+    std::size_t preamble_piece = 0;
   };
 
   tls_client();
@@ -53,6 +59,7 @@ class tls_client {
 
  private:
   int read_some(char* buf, int n);
+  bool send_preamble(const options& opt);
   SSL_CTX* ctx_ = nullptr;
   SSL* ssl_ = nullptr;
   int fd_ = -1;

@@ -37,7 +37,8 @@ TEST(HttpErrorMapping, StatusCodesMatchTheDocumentedTable) {
        {error::bad_request, error::missing_host, error::duplicate_host, error::invalid_host,
         error::length_and_chunked, error::duplicate_content_length, error::invalid_content_length,
         error::invalid_transfer_encoding, error::obs_fold, error::bare_lf, error::invalid_header,
-        error::invalid_chunk, error::invalid_version, error::after_upgrade}) {
+        error::invalid_chunk, error::invalid_version, error::malformed_request_line,
+        error::after_upgrade}) {
     EXPECT_EQ(ns::http::status_code(e), 400) << ns::http::reason(e);
   }
 }

@@ -63,4 +63,34 @@ inline bool same(const std::vector<event>& a, const std::vector<event>& b) {
   return true;
 }
 
+inline std::vector<event> whole(std::string_view in, const ns::http_limits& lim = {}) {
+  request_parser p(lim);
+  return merge_chunks(run(p, {in}));
+}
+
+// Every split in two pieces must produce exactly the events of the whole input.
+inline void expect_split_invariant(std::string_view in, const ns::http_limits& lim = {}) {
+  const auto ref = whole(in, lim);
+  for (std::size_t i = 0; i <= in.size(); ++i) {
+    request_parser p(lim);
+    auto got = merge_chunks(run(p, {in.substr(0, i), in.substr(i)}));
+    ASSERT_TRUE(test::same(ref, got)) << "split at " << i;
+  }
+  // And byte by byte.
+  request_parser p(lim);
+  std::vector<std::string_view> bytes;
+  for (std::size_t i = 0; i < in.size(); ++i) bytes.push_back(in.substr(i, 1));
+  ASSERT_TRUE(test::same(ref, merge_chunks(run(p, bytes))));
+}
+
+// @p in ends in a refusal answered with @p status, however it is split.
+inline void expect_refused(std::string_view name, std::string_view in, int status,
+                           const ns::http_limits& lim = {}) {
+  const auto ev = whole(in, lim);
+  ASSERT_FALSE(ev.empty()) << name;
+  EXPECT_EQ(ev.back().status, parse_status::error) << name;
+  EXPECT_EQ(status_code(ev.back().err), status) << name << ": " << reason(ev.back().err);
+  expect_split_invariant(in, lim);
+}
+
 }  // namespace ns::http::test

@@ -54,6 +54,22 @@ TEST(IoSlotMap, FindByTagChecksGenerationLow24Bits) {
   EXPECT_EQ(m.find_by_tag(slot, gen & 0xffffff), nullptr);
 }
 
+TEST(IoSlotMap, HandlesStayDistinctPastTheTagsGenerationWidth) {
+  // Completion tags carry 24 bits of generation, so 2^24 reuses of a slot alias a tag (the
+  // slot_map comment says why that cannot confuse a completion). Handles carry all 32 bits: the
+  // first occupant's handle still never reaches the one 2^24 reuses later.
+  slot_map<int> m(1);
+  const client_num_t first = *m.emplace(1);
+  m.erase(first);
+  for (std::uint32_t i = 1; i < (1u << 24); ++i) m.erase(*m.emplace(0));
+  const client_num_t later = *m.emplace(2);
+  const auto gen = [](client_num_t h) { return static_cast<std::uint32_t>(h >> 32); };
+  EXPECT_EQ(gen(later) & 0xffffff, gen(first) & 0xffffff);  // the tags alias
+  EXPECT_EQ(m.find(first), nullptr);                        // the handles do not
+  ASSERT_NE(m.find(later), nullptr);
+  EXPECT_EQ(*m.find(later), 2);
+}
+
 TEST(IoSlotMap, InvalidHandleIsRejected) {
   slot_map<int> m(2);
   EXPECT_EQ(m.find(invalid_client), nullptr);
