@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 packages=(
   build-essential cmake ninja-build pkg-config git
-  liburing-dev libssl-dev zlib1g-dev libgtest-dev node-llhttp
+  liburing-dev libssl-dev zlib1g-dev libgtest-dev node-llhttp libhiredis-dev
+  redis-server redis-tools  # the cluster tests start their own redis-server (never the service)
   clang libclang-rt-14-dev clang-format
   gcovr curl openssl python3 python3-websockets procps
   gdb  # tools/gdb/ns.gdb and its test (tests/integration/gdb_helpers_it.cpp)

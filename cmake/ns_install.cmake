@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # `cmake --install`: the public headers, the static libraries, ns_serve, a CMake package
-# (find_package(network_server CONFIG) → network_server::network_server) and network_server.pc.
+# (find_package(network_server CONFIG) → network_server::network_server, and
+# network_server::redis for the Redis cluster engine) and network_server.pc.
 #
 # The library is installed as the per-layer static archives it is built from (libnetwork_server.a
 # plus libns_io.a, libns_tls.a, libns_http.a, libns_ws.a, libns_proxy.a and libns_llhttp.a) rather than merged
@@ -11,7 +12,7 @@ include(CMakePackageConfigHelpers)
 
 set(NS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/network_server"
     CACHE STRING "Where network_serverConfig.cmake is installed")
-set(ns_layer_libs ns_io ns_tls ns_http ns_ws ns_proxy ns_llhttp)
+set(ns_layer_libs ns_io ns_tls ns_http ns_ws ns_proxy ns_llhttp ns_cluster)
 
 # A static library built with sanitizers needs their runtime in every program that links it.
 if(NS_SANITIZE)
@@ -25,7 +26,10 @@ else()
   set(NS_PC_EXTRA_LIBS "")
 endif()
 
-install(TARGETS network_server ns_headers ${ns_layer_libs}
+# The Redis engine links the library (and hiredis); the library does not link it. Its exported
+# name is network_server::redis, as in the build tree.
+set_target_properties(ns_redis PROPERTIES EXPORT_NAME redis)
+install(TARGETS network_server ns_redis ns_headers ${ns_layer_libs}
   EXPORT network_serverTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <network_server/network_server.hpp>
+#include <network_server/redis_engine.hpp>
 
 #include "bin/access_log.hpp"
 #include "bin/options.hpp"
@@ -99,11 +100,25 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  // One topic hub for all threads: a /ws/chat room (a topic) spans every loop.
+  // One topic hub for all threads: a /ws/chat room (a topic) spans every loop, and with
+  // --redis every instance on that Redis.
   const std::shared_ptr<ns::topic_hub> topics = ns::topic_hub::create();
+  std::shared_ptr<ns::redis_engine> redis;
+  if (!opt.redis_url.empty()) {
+    ns::redis_options ro;
+    ro.url = opt.redis_url;
+    ro.max_message_bytes = opt.server.ws.max_message_bytes;
+    try {
+      redis = ns::redis_engine::start(topics, std::move(ro));  // connects in the background
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "ns_serve: --redis: %s\n", e.what());
+      return 2;
+    }
+  }
   // Per thread: the site wrapped by the access log and the status endpoint (bin/status.hpp).
   ns::serve::status_hub hub;
   hub.set_topics(topics.get());
+  hub.set_redis(redis.get());
   std::vector<std::unique_ptr<ns::serve::ws_site>> sites;  // files + /ws/echo, /ws/chat
   std::vector<std::unique_ptr<ns::serve::instrumented_app>> apps;
   std::vector<std::unique_ptr<ns::network_server>> servers;
@@ -176,6 +191,9 @@ int main(int argc, char** argv) {
     }
   });
   for (auto& t : loops) t.join();
+  // The engine's thread hands messages to the loops: it ends (joined) before they are freed.
+  topics->set_engine(nullptr);
+  redis.reset();
   // A loop may end on its own (error); then wake the signal thread so it returns.
   loops_done.store(true);
   pthread_kill(signal_thread.native_handle(), SIGTERM);

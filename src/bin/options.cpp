@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "bin/config_file.hpp"
+#include "cluster/redis_url.hpp"
 #include "proxy/networks.hpp"
 
 namespace ns::serve {
@@ -91,6 +92,10 @@ std::string usage() {
          "                     FILE, or '-' for stdout (default: no access log)\n"
          "  --status-path PATH  answer GET PATH with JSON counters of all threads, e.g.\n"
          "                     /_status (default: off)\n"
+         "  --redis URL        carry topics (/ws/chat rooms) to every other instance using\n"
+         "                     the same Redis: redis://[user:password@]host[:port][/db] or\n"
+         "                     unix:///path/redis.sock (default: none, topics stay in this\n"
+         "                     process). Delivery between instances is at most once.\n"
          "  --help             this text\n"
          "\n"
          "SIGINT/SIGTERM: graceful shutdown; SIGHUP: reload the certificates and reopen the\n"
@@ -131,6 +136,7 @@ bool known_setting(std::string_view name) {
                                                "ws-deflate",
                                                "ws-ping-interval",
                                                "ws-idle-timeout",
+                                               "redis",
                                                "config"};
   const std::string n = canonical(name);
   return std::find(std::begin(names), std::end(names), n) != std::end(names);
@@ -273,6 +279,14 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
       return false;
     }
     out.status_path = std::string(v);
+  } else if (a == "redis") {
+    cluster::redis_endpoint where;
+    std::string reason;
+    if (!cluster::parse_redis_url(v, where, reason)) {
+      error = flag + ": " + reason;  // not the URL itself: it may hold a password
+      return false;
+    }
+    out.redis_url = std::string(v);
   } else {
     error = "unknown setting '" + std::string(name) + "'";
     return false;

@@ -20,6 +20,7 @@ struct options {
   std::string config_file;  ///< --config, empty if none
   std::string access_log;   ///< --access-log: a file, "-" for stdout, empty for none
   std::string status_path;  ///< --status-path: URL path of the JSON counters, empty for none
+  std::string redis_url;    ///< --redis: topics across instances through this Redis, empty: local
   bool help = false;
 };
 

@@ -44,7 +44,8 @@ void add_stats(server_stats& t, const server_stats& s) {
 
 }  // namespace
 
-std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t log_dropped) {
+std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t log_dropped,
+                       const redis_engine_stats* redis) {
   auto field = [](std::string& out, const char* name, std::uint64_t v, bool last = false) {
     out += '"';
     out += name;
@@ -89,6 +90,26 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   field(j, "delivered", s.topics.delivered);
   field(j, "dropped_slow", s.topics.dropped_slow, true);
   j += "}, ";
+  if (redis != nullptr) {
+    const redis_engine_stats& r = *redis;
+    j += "\"redis\": {\"connected\": ";
+    j += r.connected ? "true, " : "false, ";
+    field(j, "channels", r.channels);
+    field(j, "published", r.published);
+    field(j, "received", r.received);
+    field(j, "own_echoes", r.own_echoes);
+    field(j, "connects", r.connects);
+    field(j, "subscriber_disconnects", r.subscriber_disconnects);
+    field(j, "publisher_disconnects", r.publisher_disconnects);
+    j += "\"dropped\": {";
+    field(j, "malformed", r.dropped.malformed);
+    field(j, "oversized", r.dropped.oversized);
+    field(j, "too_large", r.dropped.too_large);
+    field(j, "queue_full", r.dropped.queue_full);
+    field(j, "lost_in_flight", r.dropped.lost_in_flight);
+    field(j, "refused", r.dropped.refused, true);
+    j += "}}, ";
+  }
   field(j, "access_log_dropped", log_dropped, true);
   j += "}\n";
   return j;
@@ -101,13 +122,16 @@ void status_hub::answer(network_server& origin, client_num_t client_num, bool he
   const std::size_t threads = servers_.size();
   // Runs once every server has added its counters: back on the origin's loop thread.
   const topic_hub* topics = topics_;
-  auto reply = [&origin, client_num, head, log, threads, col, topics] {
+  const redis_engine* redis = redis_;
+  auto reply = [&origin, client_num, head, log, threads, col, topics, redis] {
     if (topics != nullptr) {
       const topic_hub_stats h = topics->stats();
       col->total.topics.topics = h.topics;
       col->total.topics.published = h.published;
     }
-    const std::string body = stats_json(col->total, threads, log ? log->dropped() : 0);
+    const redis_engine_stats r = redis != nullptr ? redis->stats() : redis_engine_stats{};
+    const std::string body =
+        stats_json(col->total, threads, log ? log->dropped() : 0, redis != nullptr ? &r : nullptr);
     std::string response =
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
         "Content-Length: " +

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <network_server/network_server.hpp>
+#include <network_server/redis_engine.hpp>
 
 #include "bin/access_log.hpp"
 
@@ -26,6 +27,8 @@ class status_hub {
   /// The servers' shared topic hub: its process-wide counts replace the per-loop sums that
   /// would count a topic once per loop (and miss publishes made outside any loop).
   void set_topics(const topic_hub* topics) { topics_ = topics; }
+  /// The cluster engine (--redis), whose counters become the "redis" object; null: none.
+  void set_redis(const redis_engine* redis) { redis_ = redis; }
   /// Answers @p client_num on @p origin (whose loop thread calls this) with the sum of all
   /// servers' stats. @p head: a HEAD request (no body).
   void answer(network_server& origin, client_num_t client_num, bool head,
@@ -34,10 +37,13 @@ class status_hub {
  private:
   std::vector<network_server*> servers_;  // filled before the loops start, read-only after
   const topic_hub* topics_ = nullptr;
+  const redis_engine* redis_ = nullptr;
 };
 
-/// The JSON document of the status endpoint (exposed for tests).
-std::string stats_json(const server_stats& total, std::size_t threads, std::uint64_t log_dropped);
+/// The JSON document of the status endpoint (exposed for tests); with @p redis, a "redis"
+/// object with the engine's counters.
+std::string stats_json(const server_stats& total, std::size_t threads, std::uint64_t log_dropped,
+                       const redis_engine_stats* redis = nullptr);
 
 class instrumented_app : public application_methods {
  public:

@@ -123,6 +123,7 @@ TEST_F(NsServeCli, HelpDescribesEveryFlagWithDefaults) {
                            "--log-level",
                            "--access-log",
                            "--status-path",
+                           "--redis",
                            "--help"}) {
     EXPECT_NE(o.out.find(flag), std::string::npos) << flag;
   }
@@ -142,6 +143,13 @@ TEST_F(NsServeCli, MissingOrBadValue) {
   expect_config_error(run_ns_serve(good({"--log-level", "loud"})), "--log-level: 'loud'");
   expect_config_error(run_ns_serve(good({"--status-path", "status"})), "--status-path");
   expect_config_error(run_ns_serve(good({"--sni", "nocolons"})), "expected NAME:CERT:KEY");
+  expect_config_error(run_ns_serve(good({"--redis", "redis://u:hunter2@h:70000"})),
+                      "--redis: the port is not a number between 1 and 65535");
+  expect_config_error(run_ns_serve(good({"--redis", "localhost:6379"})),
+                      "--redis: expected redis://");
+  EXPECT_EQ(run_ns_serve(good({"--redis", "redis://u:hunter2@h:70000"})).err.find("hunter2"),
+            std::string::npos)
+      << "the password is never echoed";
   expect_config_error(run_ns_serve({"--cert", cert_}), "--cert and --key go in pairs");
   expect_config_error(run_ns_serve(good({"--proxy-protocol", "v2"})),
                       "--proxy-protocol needs --proxy-from");

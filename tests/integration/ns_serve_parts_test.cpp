@@ -241,6 +241,47 @@ TEST(StatusJson, ContainsEveryCounter) {
             "\"access_log_dropped\": 8}\n");
 }
 
+TEST(StatusJson, RedisCountersWhenAnEngineRuns) {
+  redis_engine_stats r;
+  r.connected = true;
+  r.channels = 1;
+  r.published = 2;
+  r.received = 3;
+  r.own_echoes = 4;
+  r.connects = 5;
+  r.subscriber_disconnects = 6;
+  r.publisher_disconnects = 7;
+  r.dropped = {8, 9, 10, 11, 12, 13};
+  const std::string j = stats_json(server_stats{}, 1, 0, &r);
+  EXPECT_NE(j.find("\"redis\": {\"connected\": true, \"channels\": 1, \"published\": 2, "
+                   "\"received\": 3, \"own_echoes\": 4, \"connects\": 5, "
+                   "\"subscriber_disconnects\": 6, \"publisher_disconnects\": 7, \"dropped\": "
+                   "{\"malformed\": 8, \"oversized\": 9, \"too_large\": 10, \"queue_full\": 11, "
+                   "\"lost_in_flight\": 12, \"refused\": 13}}, \"access_log_dropped\": 0}\n"),
+            std::string::npos)
+      << j;
+  EXPECT_EQ(stats_json(server_stats{}, 1, 0).find("redis"), std::string::npos);
+}
+
+TEST(Options, RedisFromTheFileOrTheFlag) {
+  ns::test::temp_dir dir;
+  const std::string conf = dir.write("s.conf", "redis = unix:///run/redis.sock?db=2\n");
+  const char* file_only[] = {"ns_serve", "--config", conf.c_str()};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(3, const_cast<char**>(file_only), o, err)) << err;
+  EXPECT_EQ(o.redis_url, "unix:///run/redis.sock?db=2");
+  const char* both[] = {"ns_serve", "--config", conf.c_str(), "--redis", "redis://r:6380"};
+  options o2;
+  ASSERT_TRUE(parse_options(5, const_cast<char**>(both), o2, err)) << err;
+  EXPECT_EQ(o2.redis_url, "redis://r:6380");
+  const std::string bad = dir.write("bad.conf", "\nredis = redis://:pw@\n");
+  const char* bad_file[] = {"ns_serve", "--config", bad.c_str()};
+  options o3;
+  EXPECT_FALSE(parse_options(3, const_cast<char**>(bad_file), o3, err));
+  EXPECT_EQ(err, bad + ":2: --redis: no host (expected redis://host[:port][/db])");
+}
+
 TEST(ChatTopic, ARoomIsATopicOfItsOwn) {
   EXPECT_EQ(chat_topic("/ws/chat?room=blue"), "chat/blue");
   EXPECT_EQ(chat_topic("/ws/chat?x=1&room=a.b_c~d-9Z"), "chat/a.b_c~d-9Z");

@@ -163,22 +163,6 @@ TEST(TopicsLimits, SharedDeflateCompressesOnceForEverySubscriber) {
   EXPECT_FALSE(shared.empty());
 }
 
-// A free TCP port on 127.0.0.1 (bound without SO_REUSEPORT, then released).
-std::uint16_t free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    close(fd);
-    return 0;
-  }
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
 TEST(TopicsLimits, TwoServersOnOnePortShareTheHub) {
   const std::uint16_t port = free_port();
   ASSERT_NE(port, 0);

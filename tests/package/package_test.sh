@@ -16,7 +16,7 @@ cmake --install "$build" --prefix "$tmp/prefix" >"$tmp/install.log"
 test -f "$tmp/prefix/include/network_server/network_server.hpp"
 test -f "$tmp/prefix/lib/cmake/network_server/network_serverConfig.cmake"
 test -f "$tmp/prefix/lib/pkgconfig/network_server.pc"
-for lib in network_server ns_io ns_tls ns_http ns_ws ns_proxy ns_llhttp; do test -f "$tmp/prefix/lib/lib$lib.a"; done
+for lib in network_server ns_io ns_tls ns_http ns_ws ns_proxy ns_llhttp ns_cluster ns_redis; do test -f "$tmp/prefix/lib/lib$lib.a"; done
 # The installed headers must not reach into the source tree's private src/.
 if grep -rn '#include "' "$tmp/prefix/include/network_server"; then
   echo "installed headers include private headers" >&2; exit 1

@@ -50,6 +50,10 @@ class child_process {
   std::string err_path_;
 };
 
+/// A TCP port on 127.0.0.1 that nothing listens on (bound to port 0 without SO_REUSEPORT,
+/// then released); 0 if none could be had.
+std::uint16_t free_port();
+
 /// Number of open descriptors of @p pid (entries in /proc/PID/fd).
 int open_fd_count(pid_t pid);
 /// Polls open_fd_count(@p pid) until it is at most @p target or @p limit has passed (closes

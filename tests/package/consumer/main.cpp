@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The package test's consumer: includes only the installed public header, serves one plaintext
 // request on an ephemeral port and checks the answer with a blocking socket client.
+// It also starts the Redis engine (network_server::redis) on a topic hub with nothing listening
+// at its URL: the engine links, runs in the background and stops cleanly.
 // Exit status 0 when the round trip worked.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -12,6 +14,7 @@
 #include <thread>
 
 #include <network_server/network_server.hpp>
+#include <network_server/redis_engine.hpp>
 
 namespace {
 
@@ -59,8 +62,16 @@ int main() {
   const std::string reply = get(server.port());
   server.stop();
   loop.join();
-  const bool ok =
-      reply.starts_with("HTTP/1.1 200") && reply.find("hello from /package\n") != std::string::npos;
+  auto hub = ns::topic_hub::create();
+  ns::redis_options ro;
+  ro.url = "redis://127.0.0.1:1";  // nothing there: topics stay local, the engine retries
+  auto redis = ns::redis_engine::start(hub, ro);
+  hub->publish("t", "kept in the engine's queue");
+  const bool engine_ok = !redis->stats().connected && redis->describe() == "redis://127.0.0.1:1";
+  hub->set_engine(nullptr);
+  redis.reset();
+  const bool ok = engine_ok && reply.starts_with("HTTP/1.1 200") &&
+                  reply.find("hello from /package\n") != std::string::npos;
   std::printf("consumer: %s\n", ok ? "ok" : reply.c_str());
   return ok ? 0 : 1;
 }
