@@ -44,11 +44,15 @@ void append_field(std::string& out, std::string_view s) {
 }  // namespace
 
 void format_access_line(std::string& out, const http_request& request,
-                        const http_response_info& info, std::int64_t unix_seconds) {
+                        const http_response_info& info, std::int64_t unix_seconds,
+                        access_log_format format) {
   // Host without the port: "ip:port" → ip, "[v6]:port" → v6.
   std::string_view host = info.peer;
-  if (const auto colon = host.rfind(':'); colon != std::string_view::npos)
+  std::string_view port;
+  if (const auto colon = host.rfind(':'); colon != std::string_view::npos) {
+    port = host.substr(colon + 1);
     host = host.substr(0, colon);
+  }
   if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
     host = host.substr(1, host.size() - 2);
   out += host.empty() ? std::string_view("-") : host;
@@ -77,11 +81,16 @@ void format_access_line(std::string& out, const http_request& request,
   append_field(out, request.header("Referer"));
   out += ' ';
   append_field(out, request.header("User-Agent"));
+  if (format == access_log_format::combined_port) {
+    out += ' ';
+    out += port.empty() ? std::string_view("-") : port;
+  }
   out += '\n';
 }
 
-access_log::access_log(const std::string& target, std::size_t max_buffered)
-    : max_buffered_(max_buffered) {
+access_log::access_log(const std::string& target, std::size_t max_buffered,
+                       access_log_format format)
+    : max_buffered_(max_buffered), format_(format) {
   if (target == "-") {
     fd_ = STDOUT_FILENO;
   } else {
@@ -112,7 +121,7 @@ void access_log::log(const http_request& request, const http_response_info& info
   line.clear();
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   format_access_line(line, request, info,
-                     std::chrono::duration_cast<std::chrono::seconds>(now).count());
+                     std::chrono::duration_cast<std::chrono::seconds>(now).count(), format_);
   bool kick = false;
   {
     std::lock_guard lock(mutex_);

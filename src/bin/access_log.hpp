@@ -6,7 +6,8 @@
 // in-memory buffer under a mutex held for a memcpy; a writer thread swaps the buffer out and
 // writes it (at once when it passes 64 KiB, else at least every 200 ms). Disk stalls therefore
 // stall only the writer; if the buffer reaches its bound meanwhile, lines are dropped and
-// counted rather than making a loop wait.
+// counted rather than making a loop wait. Behind a proxy the client's source port can be added
+// as a last field (combined-port), e.g. to match a line with HAProxy's own log.
 
 #include <condition_variable>
 #include <cstdint>
@@ -19,10 +20,15 @@
 
 namespace ns::serve {
 
+/// What a line holds: the combined log format, or that followed by the client's source port.
+enum class access_log_format { combined, combined_port };
+
 class access_log {
  public:
+  static constexpr std::size_t default_max_buffered = 4 * 1024 * 1024;
   /// Opens @p target for appending ("-": stdout). Throws std::runtime_error with one line.
-  explicit access_log(const std::string& target, std::size_t max_buffered = 4 * 1024 * 1024);
+  explicit access_log(const std::string& target, std::size_t max_buffered = default_max_buffered,
+                      access_log_format format = access_log_format::combined);
   /// Writes what is buffered, then closes.
   ~access_log();
   access_log(const access_log&) = delete;
@@ -47,6 +53,7 @@ class access_log {
   std::string path_;
   int next_fd_ = -1;  // guarded by mutex_: a reopened file, taken over by the writer
   std::size_t max_buffered_;
+  access_log_format format_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::string pending_;  // guarded by mutex_
@@ -55,8 +62,10 @@ class access_log {
   std::thread writer_;
 };
 
-/// Formats one combined-log-format line (with '\n') into @p out; exposed for tests.
+/// Formats one combined-log-format line (with '\n') into @p out; with combined_port the
+/// client's source port ('-' if unknown) follows the user agent. Exposed for tests.
 void format_access_line(std::string& out, const http_request& request,
-                        const http_response_info& info, std::int64_t unix_seconds);
+                        const http_response_info& info, std::int64_t unix_seconds,
+                        access_log_format format = access_log_format::combined);
 
 }  // namespace ns::serve

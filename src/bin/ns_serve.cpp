@@ -94,7 +94,10 @@ int main(int argc, char** argv) {
   // After the mask: the writer thread inherits it (a signal must not land there).
   std::unique_ptr<ns::serve::access_log> access;
   try {
-    if (!opt.access_log.empty()) access = std::make_unique<ns::serve::access_log>(opt.access_log);
+    if (!opt.access_log.empty()) {
+      access = std::make_unique<ns::serve::access_log>(
+          opt.access_log, ns::serve::access_log::default_max_buffered, opt.access_format);
+    }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ns_serve: %s\n", e.what());
     return 2;

@@ -90,6 +90,9 @@ std::string usage() {
          "info)\n"
          "  --access-log FILE  one line per response in the combined log format, appended to\n"
          "                     FILE, or '-' for stdout (default: no access log)\n"
+         "  --access-log-format F  combined (the default) or combined-port: each line then\n"
+         "                     ends with the client's source port (behind a proxy: the one\n"
+         "                     its PROXY header names)\n"
          "  --status-path PATH  answer GET PATH with JSON counters of all threads, e.g.\n"
          "                     /_status (default: off)\n"
          "  --redis URL        carry topics (/ws/chat rooms) to every other instance using\n"
@@ -125,6 +128,7 @@ bool known_setting(std::string_view name) {
                                                "max-connections",
                                                "log-level",
                                                "access-log",
+                                               "access-log-format",
                                                "status-path",
                                                "file-cache-mib",
                                                "file-cache-file-kib",
@@ -273,6 +277,15 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
     }
   } else if (a == "access-log") {
     out.access_log = std::string(v);
+  } else if (a == "access-log-format") {
+    if (v == "combined") {
+      out.access_format = access_log_format::combined;
+    } else if (v == "combined-port") {
+      out.access_format = access_log_format::combined_port;
+    } else {
+      error = flag + ": '" + std::string(v) + "' is not one of combined, combined-port";
+      return false;
+    }
   } else if (a == "status-path") {
     if (v.front() != '/' || v.find_first_of("?# ") != std::string_view::npos) {
       error = flag + ": '" + std::string(v) + "' is not a URL path (it starts with '/')";

@@ -9,6 +9,8 @@
 #include <network_server/config.hpp>
 #include <network_server/log.hpp>
 
+#include "bin/access_log.hpp"
+
 namespace ns::serve {
 
 struct options {
@@ -19,6 +21,7 @@ struct options {
   std::string dev_cert_dir = "certs/dev";
   std::string config_file;  ///< --config, empty if none
   std::string access_log;   ///< --access-log: a file, "-" for stdout, empty for none
+  access_log_format access_format = access_log_format::combined;  ///< --access-log-format
   std::string status_path;  ///< --status-path: URL path of the JSON counters, empty for none
   std::string redis_url;    ///< --redis: topics across instances through this Redis, empty: local
   bool help = false;

@@ -122,6 +122,7 @@ TEST_F(NsServeCli, HelpDescribesEveryFlagWithDefaults) {
                            "--ws-idle-timeout",
                            "--log-level",
                            "--access-log",
+                           "--access-log-format",
                            "--status-path",
                            "--redis",
                            "--help"}) {

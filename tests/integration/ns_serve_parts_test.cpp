@@ -51,6 +51,24 @@ TEST(AccessLine, MissingFieldsAreDashesAndIpv6PeerLosesBrackets) {
   EXPECT_NE(line.find("\" - 0 \"-\" \"-\"\n"), std::string::npos) << line;  // status unknown
 }
 
+TEST(AccessLine, CombinedPortEndsWithTheClientsSourcePort) {
+  const http_request r = sample_request();
+  http_response_info info;
+  info.status = 101;
+  for (const auto& [peer, tail] :
+       {std::pair<const char*, std::string>{"127.0.0.2:40123", " 40123\n"},
+        {"[fd00::7]:8", " 8\n"},
+        {"", " -\n"}}) {
+    info.peer = peer;
+    std::string line;
+    format_access_line(line, r, info, 0, access_log_format::combined_port);
+    EXPECT_TRUE(line.ends_with("\"-\" \"-\"" + tail)) << line;
+    std::string plain;
+    format_access_line(plain, r, info, 0);
+    EXPECT_EQ(line, plain.substr(0, plain.size() - 1) + tail);
+  }
+}
+
 TEST(AccessLog, WritesLinesAndDropsBeyondItsBound) {
   ns::test::temp_dir dir;
   const std::string path = dir.path() + "/a.log";
@@ -185,6 +203,24 @@ TEST(Options, ProxyProtocolFlagsAndConfigFileReachTheServerConfig) {
   options o2;
   EXPECT_FALSE(parse_options(7, const_cast<char**>(off), o2, err));
   EXPECT_EQ(err, "--proxy-from needs --proxy-protocol v1, v2 or any");
+}
+
+TEST(Options, AccessLogFormatFromFlagOrFile) {
+  ns::test::temp_dir dir;
+  const std::string conf = dir.write("s.conf", "access_log_format = combined-port\n");
+  const char* file[] = {"ns_serve", "--config", conf.c_str()};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(3, const_cast<char**>(file), o, err)) << err;
+  EXPECT_EQ(o.access_format, access_log_format::combined_port);
+  const char* flag[] = {"ns_serve", "--config", conf.c_str(), "--access-log-format", "combined"};
+  options f;
+  ASSERT_TRUE(parse_options(5, const_cast<char**>(flag), f, err)) << err;
+  EXPECT_EQ(f.access_format, access_log_format::combined);
+  const char* bad[] = {"ns_serve", "--access-log-format", "json"};
+  options b;
+  EXPECT_FALSE(parse_options(3, const_cast<char**>(bad), b, err));
+  EXPECT_EQ(err, "--access-log-format: 'json' is not one of combined, combined-port");
 }
 
 TEST(Options, ProxyProtocolFlagsRejectWhatTheyCannotMean) {
