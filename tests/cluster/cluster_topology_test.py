@@ -22,6 +22,7 @@ Exit 0: passed; 77: skipped (a program or python3-websockets missing); 1: failed
 """
 import argparse
 import asyncio
+import ctypes
 import os
 import queue
 import re
@@ -60,6 +61,13 @@ def expect(ok, what):
         raise Failed(what)
 
 
+def _term_with_parent():
+    """SIGTERM to run.sh if this process dies (a ctest timeout kills it with SIGKILL): the
+    script then stops what it started instead of leaving it running."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Cluster:
     """examples/cluster/run.sh as a child; its stdout lines are read by a thread."""
 
@@ -67,7 +75,8 @@ class Cluster:
         self.work = work
         self.proc = subprocess.Popen(
             ["bash", script, "--ns-serve", ns_serve, "--dir", work],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            preexec_fn=_term_with_parent)
         self.lines = queue.Queue()
         self.output = []
         threading.Thread(target=self._read, daemon=True).start()
