@@ -168,7 +168,7 @@ class Client:
         self.msgs = []  # (monotonic time, connection number from 1, text)
         self.opened = asyncio.Event()
         self.done = False
-        self.error = None
+        self.error = None  # why the last connection attempt failed
         self.task = asyncio.create_task(self._life())
 
     async def _life(self):
@@ -248,7 +248,12 @@ async def scenario(cluster, n_clients):
     gate = asyncio.Semaphore(24)  # handshakes in flight: the ASan build on two busy cores
     t0 = time.monotonic()
     clients = [Client(hp, gate) for _ in range(n_clients)]
-    await asyncio.wait_for(asyncio.gather(*(c.opened.wait() for c in clients)), 60)
+    try:
+        await asyncio.wait_for(asyncio.gather(*(c.opened.wait() for c in clients)), 60)
+    except asyncio.TimeoutError:
+        errors = {c.error for c in clients if not c.opened.is_set()}
+        raise Failed(f"{sum(c.opened.is_set() for c in clients)} of {n_clients} clients connected "
+                     f"within 60 s; errors: {sorted(errors)[:3]}")
     report["connect"] = f"{n_clients} clients connected in {time.monotonic() - t0:.1f} s"
     await until(lambda: cluster.numsub() == 3, 10, "every instance subscribed the room's channel")
     try:
