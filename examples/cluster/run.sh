@@ -39,7 +39,8 @@ if [[ -z $ns_serve ]]; then
     if [[ -x $b ]]; then ns_serve=$b; break; fi
   done
 fi
-for tool in "$ns_serve" redis-server redis-cli haproxy openssl python3; do
+haproxy=$(command -v haproxy || echo /usr/sbin/haproxy)  # /usr/sbin: not in a user's PATH
+for tool in "$ns_serve" redis-server redis-cli "$haproxy" openssl python3; do
   if ! command -v "$tool" >/dev/null; then
     echo "run.sh: '${tool:-ns_serve}' not found (build ns_serve: cmake --preset release &&" \
       "cmake --build build/release --target ns_serve; Debian: redis-server redis-tools haproxy)" >&2
@@ -158,7 +159,7 @@ if s.fileno() != 3:
     os.dup2(s.fileno(), 3)
 os.set_inheritable(3, True)
 os.execvp(sys.argv[2], sys.argv[2:])
-' "$dir/haproxy.port" haproxy -db -f "$dir/haproxy.cfg" >"$dir/haproxy.out" 2>&1 &
+' "$dir/haproxy.port" "$haproxy" -db -f "$dir/haproxy.cfg" >"$dir/haproxy.out" 2>&1 &
 pids+=($!)
 for ((t = 0; t < 200; t++)); do
   if [[ -s $dir/haproxy.port ]]; then break; fi
