@@ -11,6 +11,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <algorithm>
 #include <array>
@@ -221,9 +222,13 @@ std::uint64_t fanout::missing() const {
   return n;
 }
 
+// Summed CPU seconds; negative (no figure) when a process is gone, whose time is lost with it.
 double fanout::cpu_of(const std::vector<int>& pids) const {
   double s = 0;
-  for (int pid : pids) s += sample_proc(pid).cpu_s;
+  for (int pid : pids) {
+    if (pid <= 0 || ::kill(pid, 0) != 0) return -1;
+    s += sample_proc(pid).cpu_s;
+  }
   return s;
 }
 
@@ -309,7 +314,8 @@ int fanout::run() {
   // Drain: every message sent reaches every member, or what has not within 5 s is lost.
   loop_until([&] { return missing() == 0 || errors_ > 0; }, t_sent + 5'000'000'000ull);
   const double drain_s = static_cast<double>(now_ns() - t_sent) / 1e9;
-  const double srv = cpu_of(o_.server_pids) - s0, red = cpu_of({o_.redis_pid}) - r0;
+  const double s1 = cpu_of(o_.server_pids), r1 = cpu_of({o_.redis_pid});
+  const double srv = s0 < 0 || s1 < 0 ? -1 : s1 - s0, red = r0 < 0 || r1 < 0 ? -1 : r1 - r0;
   const double cli = client_cpu_s() - c0;
   losses_ += missing();
   stopping_ = true;
@@ -328,9 +334,9 @@ int fanout::finish(double secs, double srv, double redis, double cli, double dra
   const double ops = static_cast<double>(delivered_);
   // Zero deliveries have no cost per delivery: null, never 0 (which would read as free).
   char per_op[32] = "null", per_op_redis[32] = "null";
-  if (delivered_ > 0 && !o_.server_pids.empty())
+  if (delivered_ > 0 && !o_.server_pids.empty() && srv >= 0)
     std::snprintf(per_op, sizeof per_op, "%.3f", srv * 1e6 / ops);
-  if (delivered_ > 0 && o_.redis_pid != 0)
+  if (delivered_ > 0 && redis >= 0)
     std::snprintf(per_op_redis, sizeof per_op_redis, "%.4f", redis * 1e6 / ops);
   std::string err = first_error_;
   std::replace(err.begin(), err.end(), '"', '\'');
