@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2154,SC2034  # sourced by run.sh: its globals, set and read there
 # SPDX-License-Identifier: MIT
 # cluster_fanout's topology for bench/run.sh (sourced): one redis-server of our own on a free
 # loopback port (own config, no persistence, never the system service) and two instances of
@@ -16,8 +17,8 @@ free_port() {  # a loopback port nobody listens on now (the kernel's choice)
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 wait_listen() {  # pid port: until pid listens on port; fails at once if pid exits
-  local i
-  for i in $(seq 1 300); do
+  local _
+  for _ in $(seq 1 300); do
     kill -0 "$1" 2>/dev/null || return 1
     if port_open "$2"; then return 0; fi
     sleep 0.05
