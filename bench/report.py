@@ -31,9 +31,13 @@ SCENARIOS = {
     'idle_wss': (None, '<= 24 KiB/conn', False),
     'idle_wss_deflate': (None, '', True),
     'idle_wss_deflate_nct': (None, '<= 64 KiB/conn (shared compressor)', True),
+    'cluster_fanout': (0.25, '', False),
 }
+# scenario -> (field, target ratio ours/peer): a second target, on the medians of that field.
+LATENCY_TARGETS = {'cluster_fanout': ('p99_us', 0.5)}
 FIELDS = ['server_us_per_op', 'rate', 'mb_per_s', 'p50_us', 'p99_us', 'server_cpu_pct',
-          'client_cpu_pct', 'rss_per_conn_bytes', 'errors']
+          'client_cpu_pct', 'rss_per_conn_bytes', 'errors', 'max_us', 'redis_us_per_op',
+          'losses', 'published']
 
 
 def key_field(scenario):
@@ -71,6 +75,8 @@ def run_problems(r):
     needs_deflate = SCENARIOS.get(sc, (None, '', False))[2] or r.get('deflate') is True
     if needs_deflate and r.get('deflate_agreed') is not True:
         p.append('permessage-deflate was not agreed')
+    if r.get('mode') == 'fanout' or str(sc).startswith('cluster_'):
+        p.extend(fanout_problems(r))
     # wrk counts connect errors as errors; wsload says how many of its connections held
     # (a storm's churn by design).
     if 'mode' in r and r['mode'] != 'storm':
@@ -79,6 +85,25 @@ def run_problems(r):
             p.append('connection counts not recorded')
         elif got < want:
             p.append(f'only {got} of {want} connections open')
+    return p
+
+
+def fanout_problems(r):
+    """A fan-out run holds only if every member got every message published while measuring."""
+    p = []
+    if r.get('mode') != 'fanout':
+        p.append(f"measured by wsload mode {r.get('mode')}, not fanout")
+    losses = r.get('losses')
+    if not isinstance(losses, int) or isinstance(losses, bool):
+        p.append('losses not recorded')
+    elif losses > 0:
+        p.append(f'{losses} deliveries lost (a member missed a message)')
+    if not positive(r.get('published')):
+        p.append(f"nothing published (published {r.get('published')})")
+    elif r.get('expected') != r.get('ops'):
+        p.append(f"{r.get('ops')} of {r.get('expected')} deliveries made")
+    if not positive(r.get('p99_us')):
+        p.append(f"no publish-to-receive latency ({r.get('p99_us')})")
     return p
 
 
@@ -136,6 +161,13 @@ def judge(rows, runs, only):
         entry['target_ratio'], entry['target_note'] = target, note
         if target is not None and entry['ratio'] is not None:
             entry['target_met'] = entry['ratio'] <= target
+        if sc in LATENCY_TARGETS:
+            field, limit = LATENCY_TARGETS[sc]
+            lo, lp = entry['ours'][field], entry['peer'][field]
+            entry['latency_field'], entry['latency_target'] = field, limit
+            entry['latency_ratio'] = lo / lp if entry['status'] == 'ok' and lo and lp else None
+            if entry['latency_ratio'] is not None:
+                entry['latency_target_met'] = entry['latency_ratio'] <= limit
         if sc == 'https_10m':
             for who in ('ours', 'peer'):
                 d = entry[who]
@@ -176,6 +208,15 @@ def print_table(results, quick, dest):
             extra.append(f"MB/s ours {fmt(o['mb_per_s'])} peer {fmt(p['mb_per_s'])}; GB/s per server "
                          f"core ours {fmt(o.get('gb_per_s_per_core'), '.2f')} peer "
                          f"{fmt(p.get('gb_per_s_per_core'), '.2f')}")
+        if 'latency_target' in e:
+            lat = {w: '/'.join(fmt(e[w][f], '.0f') for f in ('p50_us', 'p99_us', 'max_us'))
+                   for w in ('ours', 'peer')}
+            miss = '!' if e.get('latency_target_met') is False else ''
+            extra.append(f"latency p50/p99/max us ours {lat['ours']} peer {lat['peer']}; "
+                         f"{e['latency_field']} ratio {fmt(e['latency_ratio'], '.2f')} "
+                         f"(target {e['latency_target']:.2f}{miss}); redis us per delivery ours "
+                         f"{fmt(e['ours']['redis_us_per_op'], '.3f')} peer "
+                         f"{fmt(e['peer']['redis_us_per_op'], '.3f')}")
         if e['target_note']:
             extra.append('target: ' + e['target_note'])
         for x in extra:

@@ -42,17 +42,30 @@ def idle(server, run, rss, **kw):
     return r
 
 
+def fanout(server, run, us, p99, **kw):
+    """One wsload fanout run record (cluster_fanout: 2 instances, 1,000 + 2 members)."""
+    r = {'scenario': 'cluster_fanout', 'server': server, 'run': run, 'peer': 'socketio',
+         'exit_status': 0, 'server_alive': True, 'mode': 'fanout', 'deflate': False,
+         'conns_wanted': 1002, 'conns_open': 1002, 'published': 200, 'expected': 200400,
+         'ops': 200400, 'losses': 0, 'p50_us': p99 / 4, 'p99_us': p99, 'max_us': p99 * 2,
+         'errors': 0, 'first_error': '', 'server_us_per_op': us, 'redis_us_per_op': 0.01}
+    r.update(kw)
+    return r
+
+
 def healthy():
     rows = []
     for run in (1, 2, 3):
         rows += [https('ns', run, 10.0 + run), https('nginx', run, 20.0 + run),
                  wss('wss_deflate_64', 'ns', run, 5.0 + run),
                  wss('wss_deflate_64', 'node_deflate', run, 50.0 + run),
-                 idle('ns', run, 8000 + run), idle('node', run, 40000 + run)]
+                 idle('ns', run, 8000 + run), idle('node', run, 40000 + run),
+                 fanout('ns', run, 2.0 + run, 1000.0 + run),
+                 fanout('socketio', run, 20.0 + run, 10000.0 + run)]
     return rows
 
 
-ONLY = '^(https_1k_keepalive|wss_deflate_64|idle_wss)$'
+ONLY = '^(https_1k_keepalive|wss_deflate_64|idle_wss|cluster_fanout)$'
 
 
 class ReportTest(unittest.TestCase):
@@ -93,11 +106,76 @@ class ReportTest(unittest.TestCase):
         rc, out, res = self.report(healthy(), '--runs', '3', '--only', ONLY)
         self.assertEqual(rc, 0, out)
         self.assertNotIn('FAILED scenarios', out)
-        for sc in ('https_1k_keepalive', 'wss_deflate_64', 'idle_wss'):
+        for sc in ('https_1k_keepalive', 'wss_deflate_64', 'idle_wss', 'cluster_fanout'):
             self.assertNotIn('FAILED', self.line_of(out, sc))
         self.assertAlmostEqual(res['https_1k_keepalive']['ratio'], 12.0 / 22.0)
         self.assertTrue(res['wss_deflate_64']['target_met'])  # 7/52 <= 0.2
         self.assertAlmostEqual(res['idle_wss']['ratio'], 8002 / 40002)
+        self.assertAlmostEqual(res['cluster_fanout']['ratio'], 4.0 / 22.0)
+        self.assertTrue(res['cluster_fanout']['target_met'])  # <= 0.25
+        self.assertAlmostEqual(res['cluster_fanout']['latency_ratio'], 1002.0 / 10002.0)
+        self.assertTrue(res['cluster_fanout']['latency_target_met'])  # <= 0.5
+
+    def test_missed_fanout_targets_are_findings_not_failures(self):
+        rows = healthy()
+        for r in rows:
+            if r['scenario'] == 'cluster_fanout' and r['server'] == 'ns':
+                r.update(server_us_per_op=10.0, p99_us=8000.0)
+        rc, out, res = self.report(rows, '--runs', '3', '--only', ONLY)
+        self.assertEqual(rc, 0, out)
+        self.assertFalse(res['cluster_fanout']['target_met'])  # 10/21
+        self.assertFalse(res['cluster_fanout']['latency_target_met'])  # 8000/10002
+        self.assertIn('0.25!', self.line_of(out, 'cluster_fanout'))
+        self.assertIn('(target 0.50!)', out)
+
+    def test_fanout_run_with_losses_is_invalid(self):
+        # Open loop: a server that dropped deliveries must not read as a cheap one.
+        rows = self.replace(healthy(), 'cluster_fanout', 'ns', 1, losses=1002, ops=199398,
+                            server_us_per_op=0.5, exit_status=1)
+        self.assert_invalid(rows, 'cluster_fanout', 'cluster_fanout ns run 1',
+                            '1002 deliveries lost', 'server_us_per_op', 4.5)
+
+    def test_fanout_deliveries_short_of_expected_are_invalid(self):
+        rows = self.replace(healthy(), 'cluster_fanout', 'socketio', 2, ops=200000,
+                            server_us_per_op=1.0)
+        rc, out, res = self.report(rows, '--runs', '3', '--only', ONLY)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('invalid: cluster_fanout socketio run 2: 200000 of 200400 deliveries made',
+                      out)
+        self.assertEqual(res['cluster_fanout']['peer']['server_us_per_op'], 22.0)
+        self.assertIsNone(res['cluster_fanout']['latency_ratio'])
+
+    def test_fanout_without_losses_figure_or_publishes_is_invalid(self):
+        rows = self.replace(healthy(), 'cluster_fanout', 'ns', 2, published=0, expected=0,
+                            ops=0, server_us_per_op=None, p99_us=0)
+        rows = self.replace(rows, 'cluster_fanout', 'ns', 3, server_us_per_op=0.1)
+        next(r for r in rows if r['scenario'] == 'cluster_fanout' and r['run'] == 3
+             and r['server'] == 'ns').pop('losses')
+        rc, out, res = self.report(rows, '--runs', '3', '--only', ONLY)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('cluster_fanout ns run 2: zero operations', out)
+        self.assertIn('nothing published', out)
+        self.assertIn('no publish-to-receive latency', out)
+        self.assertIn('invalid: cluster_fanout ns run 3: losses not recorded', out)
+        self.assertEqual(res['cluster_fanout']['ours']['server_us_per_op'], 3.0)
+
+    def test_fanout_member_not_connected_is_invalid(self):
+        rows = self.replace(healthy(), 'cluster_fanout', 'ns', 3, conns_open=1001,
+                            server_us_per_op=0.1)
+        self.assert_invalid(rows, 'cluster_fanout', 'cluster_fanout ns run 3',
+                            'only 1001 of 1002 connections open', 'server_us_per_op', 3.5)
+
+    def test_fanout_cluster_that_did_not_start_fails(self):
+        rows = [r for r in healthy() if not (r['scenario'] == 'cluster_fanout' and
+                                             r['server'] == 'socketio')]
+        rows += [{'scenario': 'cluster_fanout', 'server': 'socketio', 'run': run,
+                  'peer': 'socketio', 'error': 'redis-server did not start on 40000',
+                  'exit_status': None, 'server_alive': False} for run in (1, 2, 3)]
+        rc, out, res = self.report(rows, '--runs', '3', '--only', ONLY)
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn('invalid: cluster_fanout socketio run 1: redis-server did not start', out)
+        self.assertIn('socketio: no valid run', out)
+        self.assertIsNone(res['cluster_fanout']['ratio'])
 
     def test_zero_operation_run_is_invalid(self):
         # What the old run.sh recorded for a run with no request: 0 us per operation.

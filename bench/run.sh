@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Side-by-side benchmark: ns_serve against nginx (HTTPS) and node's ws (WSS), one worker thread
-# each, server pinned to CPU 1 and load generator to CPU 0. The figure that counts is server CPU
+# Side-by-side benchmark: ns_serve against nginx (HTTPS), node's ws (WSS) and, in a two-instance
+# cluster over Redis, Socket.IO (cluster_fanout; bench/cluster.sh), one worker thread each,
+# server pinned to CPU 1 and load generator to CPU 0. The figure that counts is server CPU
 # microseconds per operation (utime+stime from /proc/PID/stat around the run / operations).
 # Usage: bench/run.sh [--quick] [--only REGEX]
 #   --quick  every scenario ~2 s, 1 run, 1,000 idle connections (checks the suite works;
@@ -12,7 +13,8 @@
 # every median and exits non-zero, so this script fails.
 # Env: NS_BENCH_BUILD (build dir, default build/release), NS_BENCH_PORT (default 28443),
 #      NS_BENCH_RUNS, NS_BENCH_SECONDS, NS_BENCH_IDLE (override the defaults),
-#      NS_BENCH_NS_ARGS (extra ns_serve flags, for A/B runs of a setting).
+#      NS_BENCH_NS_ARGS (extra ns_serve flags, for A/B runs of a setting),
+#      NS_BENCH_FANOUT_RATE (cluster_fanout: messages/s per publisher, default 10).
 set -euo pipefail
 
 quick=0
@@ -37,7 +39,7 @@ idle=${NS_BENCH_IDLE:-$idle}
 mkdir -p "$out"
 
 # --- tools ------------------------------------------------------------------------------------
-for tool in wrk nginx node npm openssl taskset python3; do
+for tool in wrk nginx node npm openssl taskset python3 redis-server; do
   if ! command -v "$tool" >/dev/null && [[ -x /usr/sbin/$tool ]]; then export PATH=$PATH:/usr/sbin; fi
   if ! command -v "$tool" >/dev/null; then
     echo "run.sh: $tool missing, running ci/install-deps.sh" >&2
@@ -57,11 +59,11 @@ cmake --build "$build" --target ns_serve wsload -j2 >/dev/null
 ns_serve=$build/src/bin/ns_serve
 wsload=$build/bench/wsload
 
-if [[ ! -d $out/node/node_modules/ws ]]; then
-  echo "== npm install ws into $out/node" >&2
-  mkdir -p "$out/node"
-  cp "$repo/bench/node/package.json" "$out/node/"
-  (cd "$out/node" && npm install --no-audit --no-fund --silent >/dev/null)
+# The node peers' packages (ws, socket.io, its Redis adapter, redis) at the versions
+# bench/node/package-lock.json pins; ci/install-deps.sh installs them the same way.
+if ! npm ls --prefix "$repo/bench/node" >/dev/null 2>&1; then
+  echo "== npm ci in bench/node" >&2
+  npm ci --prefix "$repo/bench/node" --prefer-offline --no-audit --no-fund --silent >/dev/null
 fi
 
 # --- certificate and document root (made fresh; the key never enters the repo) ----------------
@@ -76,6 +78,9 @@ mkdir -p "$out/root"
 [[ -f $out/root/10m.bin ]] || head -c 10485760 /dev/urandom >"$out/root/10m.bin"
 
 # --- servers ----------------------------------------------------------------------------------
+# shellcheck source=bench/cluster.sh
+source "$repo/bench/cluster.sh"
+topology=single  # or cluster: start_server starts cluster.sh's instances and redis-server
 server_pid=''  # the process whose CPU is measured (nginx: its one worker)
 launch_pid=''
 start_error=''  # why start_server failed
@@ -92,7 +97,11 @@ wait_port() {  # until the launched server listens; fails at once if it exits
   return 1
 }
 
-start_server() {  # ns | nginx | node | node_deflate; on failure sets start_error
+start_server() {  # ns | nginx | node | node_deflate (cluster: ns | socketio); sets start_error
+  if [[ $topology == cluster ]]; then
+    start_cluster "$1"
+    return
+  fi
   local log=$out/${1%_deflate}.log
   [[ $1 == ns ]] && log=$out/ns_serve.log
   # Anything else listening there would be measured in this server's place.
@@ -120,7 +129,7 @@ start_server() {  # ns | nginx | node | node_deflate; on failure sets start_erro
     node | node_deflate)
       local flag=''
       [[ $1 == node_deflate ]] && flag=--deflate
-      NODE_PATH=$out/node/node_modules taskset -c 1 node "$repo/bench/node/ws_server.js" \
+      taskset -c 1 node "$repo/bench/node/ws_server.js" \
         --port "$port" --cert "$out/cert.pem" --key "$out/key.pem" $flag >>"$out/node.log" 2>&1 &
       launch_pid=$! server_pid=$launch_pid
       ;;
@@ -139,6 +148,7 @@ start_server() {  # ns | nginx | node | node_deflate; on failure sets start_erro
 }
 
 stop_server() {
+  stop_cluster
   [[ -n $launch_pid ]] || return 0
   kill -TERM "$launch_pid" 2>/dev/null || true
   wait "$launch_pid" 2>/dev/null || true
@@ -214,8 +224,11 @@ scenario() {  # name ours peer client-command...
       res='' status='' alive=false start_error=''
       if start_server "$s"; then
         status=0
+        current=$s
         res=$("$@" | tail -1) || status=$?
-        if kill -0 "$server_pid" 2>/dev/null; then alive=true; fi
+        if [[ $topology == cluster ]]; then
+          cluster_alive && alive=true
+        elif kill -0 "$server_pid" 2>/dev/null; then alive=true; fi
       fi
       stop_server
       res=$(record "$name" "$s" "$r" "$peer" "$status" "$alive" "$start_error" "$res")
@@ -244,6 +257,9 @@ scenario idle_wss ns node idle_wss --size 64
 scenario idle_wss_deflate ns node_deflate idle_wss --size 64 --text --deflate
 scenario idle_wss_deflate_nct ns node_deflate idle_wss --size 64 --text \
   --offer 'permessage-deflate; server_no_context_takeover; client_no_context_takeover; client_max_window_bits'
+topology=cluster
+scenario cluster_fanout ns socketio fanout
+topology=single
 
 # The last command: its exit status (non-zero when a run is invalid) is the script's.
 python3 "$repo/bench/report.py" "$raw" "$out/results.json" --runs "$runs" --only "$only" \

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Installs everything the build, tests, fuzzers, coverage and benchmarks need, from Debian, and
-# the tests' node WebSocket client with npm ci. Idempotent: apt-get skips what is already
-# installed; npm ci reinstalls the same locked versions.
+# the node packages of the tests and of the benchmark peers with npm ci. Idempotent: apt-get
+# skips what is already installed; npm ci reinstalls the same locked versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,3 +40,7 @@ fi
 # node_modules with exactly the locked tree, so running this again is harmless.
 npm ci --prefix tests/integration/ws_clients --prefer-offline --no-audit --no-fund --silent
 echo "install-deps: node ws client installed (tests/integration/ws_clients/node_modules)"
+# bench/run.sh's node peers: `ws` (the WSS scenarios) and Socket.IO with @socket.io/redis-adapter
+# and the `redis` client (cluster_fanout), at the versions bench/node/package-lock.json pins.
+npm ci --prefix bench/node --prefer-offline --no-audit --no-fund --silent
+echo "install-deps: bench node peers installed (bench/node/node_modules)"

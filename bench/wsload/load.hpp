@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "client.hpp"
 
@@ -13,7 +14,7 @@ namespace ns::bench {
 
 /// Command line of wsload.
 struct load_options {
-  std::string mode = "echo";  ///< echo | storm | broadcast | idle
+  std::string mode = "echo";  ///< echo | storm | broadcast | idle | fanout
   client_config client;
   int conns = 100;         ///< echo/storm/idle: connections; broadcast: receivers
   std::size_t size = 64;   ///< message payload bytes
@@ -25,6 +26,13 @@ struct load_options {
   int server_pid = 0;      ///< read this process's CPU time / RSS around the measurement
   std::string ready_file;  ///< idle: written (JSON) when every connection is open
   std::string label;       ///< copied into the JSON result
+  // fanout
+  std::vector<std::uint16_t> ports;  ///< the instances (connections spread round-robin)
+  int publishers = 2;                ///< connections that also publish (spread likewise)
+  double rate = 10;                  ///< messages per second per publisher
+  bool sio = false;                  ///< Socket.IO over Engine.IO framing instead of /ws/chat
+  std::vector<int> server_pids;      ///< summed: every instance's CPU time
+  int redis_pid = 0;                 ///< the broker's CPU time, reported on its own
 };
 
 /// Server-side figures read from /proc/PID.

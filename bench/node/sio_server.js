@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// Peer server of bench/run.sh's cluster_fanout: Socket.IO 4.8 on https.createServer with
+// @socket.io/redis-adapter 8 over the `redis` npm client (one publisher and one subscriber
+// link per process, the adapter's own layout). Run two of them on one redis-server.
+// Every client joins the room its handshake names (?room=NAME, default "lobby"), as ns_serve's
+// /ws/chat does; an event "m" from a client goes to the whole room on every process, the
+// sender included (io.to(room).emit, as ns_serve's publish reaches its publisher too).
+// usage: node sio_server.js --port N --cert F --key F --redis-port N
+'use strict';
+const fs = require('fs');
+const https = require('https');
+const { Server } = require('socket.io');
+const { createAdapter } = require('@socket.io/redis-adapter');
+const { createClient } = require('redis');
+
+const args = process.argv.slice(2);
+const opt = (name, def) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : def;
+};
+
+async function main() {
+  const server = https.createServer({
+    cert: fs.readFileSync(opt('--cert')),
+    key: fs.readFileSync(opt('--key')),
+    // Same suite preference as the other servers, so the comparison measures the server.
+    ciphers: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:' +
+             'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384',
+    honorCipherOrder: true,
+  });
+  const url = `redis://127.0.0.1:${opt('--redis-port')}`;
+  const pub = createClient({ url });
+  const sub = pub.duplicate();
+  for (const c of [pub, sub]) c.on('error', (e) => process.stderr.write(`sio_server: redis: ${e}\n`));
+  await Promise.all([pub.connect(), sub.connect()]);
+  // Package defaults otherwise: perMessageDeflate off (as wsload offers none), pings every 25 s.
+  const io = new Server(server, { adapter: createAdapter(pub, sub), serveClient: false });
+  io.on('connection', (socket) => {
+    const room = String(socket.handshake.query.room || 'lobby');
+    socket.join(room);
+    socket.on('m', (data) => io.to(room).emit('m', data));
+  });
+  server.listen(Number(opt('--port', '8443')), opt('--bind', '127.0.0.1'), () => {
+    process.stderr.write(`sio_server: listening, redis ${url}\n`);
+  });
+}
+
+main().catch((e) => {
+  process.stderr.write(`sio_server: ${e.stack || e}\n`);
+  process.exit(1);
+});
+process.on('SIGTERM', () => process.exit(0));
