@@ -22,35 +22,10 @@
 
 #include "bin/access_log.hpp"
 #include "bin/options.hpp"
+#include "bin/startup.hpp"
 #include "bin/static_site.hpp"
 #include "bin/ws_endpoints.hpp"
 #include "bin/status.hpp"
-#include "tls/self_signed.hpp"
-
-namespace {
-
-namespace fs = std::filesystem;
-
-// Without --cert, a development certificate under certs/dev/ (made on first run).
-bool ensure_dev_certificate(ns::serve::options& opt, std::string& error) {
-  if (opt.server.plaintext || !opt.server.tls.certificates.empty()) return true;
-  try {
-    const auto dev = ns::tls::ensure_dev_certificate(opt.dev_cert_dir);
-    if (dev.created) {
-      std::fprintf(stderr,
-                   "ns_serve: made a self-signed development certificate (ECDSA P-256, localhost, "
-                   "127.0.0.1): %s; use --cert/--key for a real one\n",
-                   dev.cert_file.c_str());
-    }
-    opt.server.tls.certificates.push_back({dev.cert_file, dev.key_file});
-  } catch (const std::exception& e) {
-    error = std::string("cannot make the development certificate: ") + e.what();
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   ns::serve::options opt;
@@ -64,23 +39,19 @@ int main(int argc, char** argv) {
     return 0;
   }
   ns::set_log_level(opt.level);
-  std::error_code ec;
-  if (!fs::is_directory(opt.root, ec)) {
-    std::fprintf(stderr, "ns_serve: --root %s is not a directory\n", opt.root.c_str());
-    return 2;
-  }
-  for (const auto& pair : opt.server.tls.certificates) {
-    for (const std::string* file : {&pair.cert_file, &pair.key_file}) {
-      if (::access(file->c_str(), R_OK) != 0) {
-        std::fprintf(stderr, "ns_serve: %s %s: %s\n", file == &pair.cert_file ? "--cert" : "--key",
-                     file->c_str(), std::strerror(errno));
-        return 2;
-      }
-    }
-  }
-  if (!ensure_dev_certificate(opt, error)) {
+  std::shared_ptr<ns::shared_tls> tls;  // one for all threads: one reload, shared tickets
+  if (!ns::serve::prepare(opt, tls, error)) {
     std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
     return 2;
+  }
+  if (opt.check_config) {  // like nginx -t: everything a start loads, nothing bound
+    if (!opt.access_log.empty() && opt.access_log != "-" &&
+        ns::serve::open_access_log(opt, error) == nullptr) {
+      std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
+      return 2;
+    }
+    std::printf("ns_serve: configuration ok\n");
+    return 0;
   }
   // Signals are taken by one thread with sigwait; every loop thread has them blocked.
   sigset_t signals;
@@ -92,11 +63,9 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
 
   // After the mask: the writer thread inherits it (a signal must not land there).
-  std::unique_ptr<ns::serve::access_log> access;
-  try {
-    if (!opt.access_log.empty()) access = std::make_unique<ns::serve::access_log>(opt.access_log);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ns_serve: %s\n", e.what());
+  std::unique_ptr<ns::serve::access_log> access = ns::serve::open_access_log(opt, error);
+  if (!opt.access_log.empty() && access == nullptr) {
+    std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
     return 2;
   }
 
@@ -122,20 +91,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<ns::serve::ws_site>> sites;  // files + /ws/echo, /ws/chat
   std::vector<std::unique_ptr<ns::serve::instrumented_app>> apps;
   std::vector<std::unique_ptr<ns::network_server>> servers;
-  std::shared_ptr<ns::shared_tls> tls;  // one for all threads: one reload, shared tickets
   try {
-    if (!opt.server.plaintext) {
-      try {
-        tls = ns::shared_tls::create(opt.server.tls);
-      } catch (const std::exception& e) {
-        // Name the pair(s) on the command line: the TLS layer names the file it was reading.
-        std::string pairs;
-        for (const auto& p : opt.server.tls.certificates) {
-          pairs += (pairs.empty() ? "" : ", ") + ("--cert " + p.cert_file + " --key " + p.key_file);
-        }
-        throw std::runtime_error("cannot use " + pairs + ": " + e.what());
-      }
-    }
     for (unsigned i = 0; i < opt.threads; ++i) {
       sites.push_back(std::make_unique<ns::serve::ws_site>());
       apps.push_back(std::make_unique<ns::serve::instrumented_app>(*sites.back(), access.get(),

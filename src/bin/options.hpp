@@ -22,6 +22,7 @@ struct options {
   std::string status_path;  ///< --status-path: URL path of the JSON counters, empty for none
   std::string redis_url;    ///< --redis: topics across instances through this Redis, empty: local
   bool help = false;
+  bool check_config = false;  ///< --check-config: load and check everything, bind nothing, exit
 };
 
 /// Certificates gathered from one source (file or command line); flags replace the file's.
