@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -22,6 +23,7 @@
 
 #include "bin/access_log.hpp"
 #include "bin/options.hpp"
+#include "bin/socket_activation.hpp"
 #include "bin/startup.hpp"
 #include "bin/static_site.hpp"
 #include "bin/ws_endpoints.hpp"
@@ -52,6 +54,13 @@ int main(int argc, char** argv) {
     }
     std::printf("ns_serve: configuration ok\n");
     return 0;
+  }
+  // Sockets systemd bound for us (socket activation) stand in for --bind/--port.
+  std::vector<int> inherited;
+  if (!ns::serve::take_activated_listeners(opt.server.bind_address, opt.server.port, inherited,
+                                           error)) {
+    std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
+    return 2;
   }
   // Signals are taken by one thread with sigwait; every loop thread has them blocked.
   sigset_t signals;
@@ -91,13 +100,16 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<ns::serve::ws_site>> sites;  // files + /ws/echo, /ws/chat
   std::vector<std::unique_ptr<ns::serve::instrumented_app>> apps;
   std::vector<std::unique_ptr<ns::network_server>> servers;
+  // Every inherited socket gets at least one loop; with more loops than sockets they share.
+  const std::size_t loop_count = std::max<std::size_t>(opt.threads, inherited.size());
   try {
-    for (unsigned i = 0; i < opt.threads; ++i) {
+    for (std::size_t i = 0; i < loop_count; ++i) {
       sites.push_back(std::make_unique<ns::serve::ws_site>());
       apps.push_back(std::make_unique<ns::serve::instrumented_app>(*sites.back(), access.get(),
                                                                    opt.status_path, hub));
       auto cfg = opt.server;
       ns::serve::static_site::configure(cfg, opt.root);  // document root, 404 page
+      if (!inherited.empty()) cfg.listen_fd = inherited[i % inherited.size()];
       if (i > 0) cfg.port = servers.front()->port();  // all threads share the first's port
       // One loop on an ephemeral port has no one to share it with: without SO_REUSEPORT the
       // kernel can never hand the same port to another process's reuse-port socket.
@@ -110,9 +122,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ns_serve: %s\n", e.what());
     return 2;
   }
-  std::printf("ns_serve: serving %s on %s://%s:%u/ with %u thread(s)\n", opt.root.c_str(),
+  for (int fd : inherited) ::close(fd);  // each server accepts on its own duplicate
+  std::printf("ns_serve: serving %s on %s://%s:%u/ with %zu thread(s)%s\n", opt.root.c_str(),
               opt.server.plaintext ? "http" : "https", opt.server.bind_address.c_str(),
-              servers.front()->port(), opt.threads);
+              servers.front()->port(), servers.size(),
+              inherited.empty() ? "" : " on inherited sockets");
   std::fflush(stdout);
 
   std::vector<std::thread> loops;

@@ -53,7 +53,9 @@ network_server::impl::impl(network_server& self, server_config config, applicati
       scratch_(16 * 1024 + 512),
       topics_(*this, std::move(shared.topics)) {
   buffers_.emplace(ring_.raw(), recv_group, config_.recv_buffer_count, config_.recv_buffer_size);
-  auto l = io::open_listener(config_.bind_address, config_.port, config_.reuse_port);
+  auto l = config_.listen_fd >= 0
+               ? io::adopt_listener(config_.listen_fd)
+               : io::open_listener(config_.bind_address, config_.port, config_.reuse_port);
   if (l.fd < 0) throw std::runtime_error(l.error);
   listen_fd_ = l.fd;
   port_ = l.port;
