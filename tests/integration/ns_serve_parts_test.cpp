@@ -370,8 +370,8 @@ TEST(SocketActivation, AListenerMustBeOnTheConfiguredAddressAndPort) {
   EXPECT_TRUE(listener_matches(fd, "127.0.0.1", port, "fd", err)) << err;
   EXPECT_TRUE(listener_matches(fd, "127.0.0.1", 0, "fd", err)) << err;
   EXPECT_FALSE(listener_matches(fd, "127.0.0.1", static_cast<std::uint16_t>(port + 1), "fd", err));
-  EXPECT_EQ(err, "fd listens on 127.0.0.1:" + std::to_string(port) + ", not on --bind 127.0.0.1 --port " +
-                     std::to_string(port + 1));
+  EXPECT_EQ(err, "fd listens on 127.0.0.1:" + std::to_string(port) +
+                     ", not on --bind 127.0.0.1 --port " + std::to_string(port + 1));
   EXPECT_FALSE(listener_matches(fd, "0.0.0.0", port, "fd", err));
   EXPECT_FALSE(listener_matches(fd, "::1", port, "fd", err));
   ::close(fd);

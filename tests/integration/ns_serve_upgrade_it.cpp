@@ -33,7 +33,8 @@ namespace {
 }();
 
 std::string socket_activate_bin() {
-  for (const char* p : {"/usr/bin/systemd-socket-activate", "/lib/systemd/systemd-socket-activate"}) {
+  for (const char* p :
+       {"/usr/bin/systemd-socket-activate", "/lib/systemd/systemd-socket-activate"}) {
     if (std::filesystem::exists(p)) return p;
   }
   return {};
@@ -79,8 +80,16 @@ class NsServeLifecycle : public ::testing::Test {
   }
   std::vector<std::string> serve_args(std::uint16_t port, std::vector<std::string> extra) const {
     std::vector<std::string> a{binary_path("src/bin/ns_serve"),
-                               "--bind", "127.0.0.1", "--port", std::to_string(port),
-                               "--root", root_, "--cert", cert_, "--key", key_};
+                               "--bind",
+                               "127.0.0.1",
+                               "--port",
+                               std::to_string(port),
+                               "--root",
+                               root_,
+                               "--cert",
+                               cert_,
+                               "--key",
+                               key_};
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
@@ -141,10 +150,10 @@ TEST_F(NsServeLifecycle, SocketActivationRefusesASocketOnAnotherPort) {
   ASSERT_GE(fd, 0);
   EXPECT_EQ(p.wait(std::chrono::seconds(10)), 2);
   ::close(fd);
-  EXPECT_NE(p.stderr_text().find("inherited descriptor 3 listens on 127.0.0.1:" +
-                                 std::to_string(port) + ", not on --bind 127.0.0.1 --port " +
-                                 std::to_string(other)),
-            std::string::npos)
+  EXPECT_NE(
+      p.stderr_text().find("inherited descriptor 3 listens on 127.0.0.1:" + std::to_string(port) +
+                           ", not on --bind 127.0.0.1 --port " + std::to_string(other)),
+      std::string::npos)
       << p.stderr_text();
 }
 
