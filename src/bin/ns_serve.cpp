@@ -26,8 +26,9 @@
 #include "bin/socket_activation.hpp"
 #include "bin/startup.hpp"
 #include "bin/static_site.hpp"
-#include "bin/ws_endpoints.hpp"
 #include "bin/status.hpp"
+#include "bin/upgrade.hpp"
+#include "bin/ws_endpoints.hpp"
 
 int main(int argc, char** argv) {
   ns::serve::options opt;
@@ -55,19 +56,31 @@ int main(int argc, char** argv) {
     std::printf("ns_serve: configuration ok\n");
     return 0;
   }
-  // Sockets systemd bound for us (socket activation) stand in for --bind/--port.
+  // Sockets systemd bound for us (socket activation), or the process we replace handed over
+  // (SIGUSR2), stand in for --bind/--port.
   std::vector<int> inherited;
+  int handover_channel = -1;
   if (!ns::serve::take_activated_listeners(opt.server.bind_address, opt.server.port, inherited,
-                                           error)) {
+                                           error) ||
+      (inherited.empty() && !ns::serve::receive_listeners(opt.server.bind_address, opt.server.port,
+                                                          handover_channel, inherited, error))) {
     std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
     return 2;
   }
+  // What SIGUSR2 starts: this program as it was named at start (a deploy replaces the file).
+  ns::serve::upgrade_plan plan;
+  plan.args.assign(argv + 1, argv + argc);
+  plan.timeout = opt.upgrade_timeout;
+  plan.binary = opt.upgrade_binary;
+  std::error_code ec;
+  if (plan.binary.empty()) plan.binary = std::filesystem::read_symlink("/proc/self/exe", ec);
   // Signals are taken by one thread with sigwait; every loop thread has them blocked.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -123,6 +136,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   for (int fd : inherited) ::close(fd);  // each server accepts on its own duplicate
+  std::vector<int> listeners;            // what SIGUSR2 hands over, read before the loops run
+  for (const auto& s : servers) listeners.push_back(s->listener_fd());
   std::printf("ns_serve: serving %s on %s://%s:%u/ with %zu thread(s)%s\n", opt.root.c_str(),
               opt.server.plaintext ? "http" : "https", opt.server.bind_address.c_str(),
               servers.front()->port(), servers.size(),
@@ -134,12 +149,30 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < servers.size(); ++i) {
     loops.emplace_back([&, i] { results[i] = servers[i]->start(); });
   }
+  // Started by an upgrade: the old process stops accepting once we said so.
+  ns::serve::confirm_ready(handover_channel, inherited.size());
   std::atomic<bool> loops_done{false};
+  bool handed_over = false;
   std::thread signal_thread([&] {
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (loops_done.load()) return;  // our own wake-up after the loops ended
+      if (sig == SIGUSR2) {
+        if (handed_over) continue;  // draining already
+        pid_t successor = 0;
+        std::string why;
+        if (!ns::serve::hand_over(plan, listeners, successor, why)) {
+          std::fprintf(stderr, "ns_serve: SIGUSR2: upgrade failed, still serving: %s\n",
+                       why.c_str());
+          continue;
+        }
+        handed_over = true;
+        std::fprintf(stderr, "ns_serve: SIGUSR2: pid %d accepts on the listeners now; draining\n",
+                     static_cast<int>(successor));
+        for (auto& s : servers) s->drain(opt.drain_timeout);
+        continue;
+      }
       if (sig == SIGHUP) {
         if (access) {  // logrotate: write to a fresh file at the same path
           const std::string err = access->reopen();

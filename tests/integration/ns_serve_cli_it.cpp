@@ -125,6 +125,9 @@ TEST_F(NsServeCli, HelpDescribesEveryFlagWithDefaults) {
                            "--access-log",
                            "--status-path",
                            "--redis",
+                           "--upgrade-binary",
+                           "--upgrade-timeout",
+                           "--drain-timeout",
                            "--help"}) {
     EXPECT_NE(o.out.find(flag), std::string::npos) << flag;
   }
@@ -309,6 +312,10 @@ TEST_F(NsServeCli, CheckConfigReportsTheFirstProblem) {
       run_ns_serve(good({"--check-config", "--access-log", dir_.path() + "/no/dir/a.log"})),
       "--access-log " + dir_.path() + "/no/dir/a.log");
   expect_config_error(run_ns_serve(good({"--check-config", "--threads", "0"})), "--threads: '0'");
+  expect_config_error(run_ns_serve(good({"--check-config", "--upgrade-timeout", "0"})),
+                      "--upgrade-timeout: '0' is not a number of seconds (1-86400)");
+  expect_config_error(run_ns_serve(good({"--check-config", "--drain-timeout", "x"})),
+                      "--drain-timeout: 'x' is not a number of seconds (0-86400)");
   const std::string conf = dir_.write("check.conf", "check_config = true\n");
   expect_config_error(run_ns_serve({"--config", conf}),
                       conf + ":1: 'check_config' is not allowed in a config file");

@@ -303,6 +303,26 @@ TEST(ChatTopic, RefusesNamesThatAreTooLongOrNotUrlSafe) {
   EXPECT_FALSE(chat_topic(std::string("/ws/chat?room=a\0b", 17)));
 }
 
+// The upgrade settings come from the config file too; flags override them.
+TEST(Options, UpgradeSettingsFromFileAndFlags) {
+  ns::test::temp_dir dir;
+  const std::string conf = dir.write(
+      "u.conf", "upgrade_binary = /opt/ns_serve\nupgrade-timeout = 3\ndrain_timeout = 0\n");
+  const char* argv[] = {"ns_serve", "--config", conf.c_str(), "--upgrade-timeout", "7"};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(5, const_cast<char**>(argv), o, err)) << err;
+  EXPECT_EQ(o.upgrade_binary, "/opt/ns_serve");
+  EXPECT_EQ(o.upgrade_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(o.drain_timeout, std::chrono::seconds(0));
+  options d;
+  const char* none[] = {"ns_serve"};
+  ASSERT_TRUE(parse_options(1, const_cast<char**>(none), d, err)) << err;
+  EXPECT_EQ(d.upgrade_binary, "");
+  EXPECT_EQ(d.upgrade_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(d.drain_timeout, std::chrono::seconds(30));
+}
+
 // sd_listen_fds(3): LISTEN_PID names the process the sockets are for; LISTEN_FDNAMES is
 // optional but, when given, names every descriptor.
 TEST(SocketActivation, ParsesTheListenVariablesLikeSdListenFds) {

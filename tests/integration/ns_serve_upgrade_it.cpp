@@ -1,10 +1,16 @@
 // SPDX-License-Identifier: MIT
 // ns_serve's listeners across process lifetimes (issue 20 §1): started by the real
 // systemd-socket-activate (Debian's systemd) it accepts on the socket it was given and binds
-// none of its own.
+// none of its own; on SIGUSR2 it hands its listening sockets to a new ns_serve without a
+// refused connection, or keeps serving when the new one fails; the old one drains.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <atomic>
 
 #include <chrono>
 #include <cstdlib>
@@ -19,6 +25,7 @@
 #include "support/process.hpp"
 #include "support/tls_client.hpp"
 #include "tls/self_signed.hpp"
+#include "ws_support.hpp"
 
 namespace ns::test {
 namespace {
@@ -155,6 +162,162 @@ TEST_F(NsServeLifecycle, SocketActivationRefusesASocketOnAnotherPort) {
                            ", not on --bind 127.0.0.1 --port " + std::to_string(other)),
       std::string::npos)
       << p.stderr_text();
+}
+
+// stderr of @p p once it contains @p needle ("" after @p limit).
+std::string wait_for_stderr(const child_process& p, const std::string& needle,
+                            std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    const std::string err = p.stderr_text();
+    if (err.find(needle) != std::string::npos) return err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return "";
+}
+
+// The pid the old process names in "SIGUSR2: pid N accepts on the listeners now".
+pid_t successor_of(const std::string& err) {
+  const std::string key = "SIGUSR2: pid ";
+  const auto at = err.find(key);
+  return at == std::string::npos ? -1
+                                 : static_cast<pid_t>(std::atoi(err.c_str() + at + key.size()));
+}
+
+// The new process outlives its parent (the old ns_serve): as the tests' subreaper we inherit
+// it, and stop and reap it by pid, also when a test fails halfway.
+struct successor_guard {
+  pid_t pid = -1;
+  ~successor_guard() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  // SIGTERM, then its exit status (-1 if it did not exit within 10 s).
+  int stop() {
+    if (pid <= 0) return -1;
+    ::kill(pid, SIGTERM);
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < until) {
+      int st = 0;
+      if (::waitpid(pid, &st, WNOHANG) == pid) {
+        pid = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return -1;
+  }
+};
+
+[[maybe_unused]] const bool subreaper = [] { return ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0; }();
+
+// Fresh connections, one GET each, back to back until stopped: every one must succeed.
+struct client_loop {
+  explicit client_loop(std::uint16_t port)
+      : thread([this, port] {
+          while (!stop.load()) {
+            const http_response r = https_get(port, "/index.html");
+            (r.status == 200 ? ok : failed).fetch_add(1);
+          }
+        }) {}
+  ~client_loop() { finish(); }
+  void finish() {
+    stop = true;
+    if (thread.joinable()) thread.join();
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::thread thread;
+};
+
+// kill -USR2 while a client connects all the time: the new process takes over the very
+// listening sockets (no new one is bound), no connection attempt fails, the old one exits 0.
+TEST_F(NsServeLifecycle, Usr2HandsTheListenersOverWithoutARefusedConnection) {
+  served s = start_ns_serve({"--threads", "2", "--root", root_, "--cert", cert_, "--key", key_});
+  ASSERT_NE(s.port, 0);
+  const std::set<std::string> sockets = listening_inodes(s.port);
+  ASSERT_EQ(sockets.size(), 2u);  // one per thread (SO_REUSEPORT)
+  client_loop clients(s.port);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const int before = clients.ok.load();
+  ASSERT_EQ(::kill(s.process->pid(), SIGUSR2), 0);
+  const std::string err =
+      wait_for_stderr(*s.process, "accepts on the listeners now", std::chrono::seconds(20));
+  successor_guard next{successor_of(err)};
+  ASSERT_GT(next.pid, 0) << s.process->stderr_text();
+  EXPECT_EQ(s.process->wait(std::chrono::seconds(20)), 0) << s.process->stderr_text();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  clients.finish();
+  EXPECT_EQ(clients.failed.load(), 0);
+  EXPECT_GT(before, 0);
+  EXPECT_GT(clients.ok.load(), before) << "requests served across the upgrade";
+  EXPECT_EQ(listening_inodes(s.port), sockets) << "the same sockets, now the new process's";
+  const std::set<std::string> held = socket_inodes(next.pid);
+  for (const std::string& inode : sockets) EXPECT_EQ(held.count(inode), 1u) << inode;
+  EXPECT_EQ(https_get(s.port, "/index.html").status, 200);
+  EXPECT_NE(s.process->stdout_text().find("on inherited sockets"), std::string::npos);
+  EXPECT_EQ(next.stop(), 0);
+}
+
+// What the old process logs when the upgrade fails, after which it still serves.
+void expect_still_serving(served& s, const std::string& why) {
+  ASSERT_EQ(::kill(s.process->pid(), SIGUSR2), 0);
+  const std::string err =
+      wait_for_stderr(*s.process, "upgrade failed, still serving: ", std::chrono::seconds(20));
+  const auto at = err.find("upgrade failed, still serving: ");
+  ASSERT_NE(at, std::string::npos) << s.process->stderr_text();
+  const std::string line = err.substr(at, err.find('\n', at) - at);
+  EXPECT_NE(line.find(why), std::string::npos) << line;
+  EXPECT_EQ(https_get(s.port, "/index.html").status, 200);
+}
+
+TEST_F(NsServeLifecycle, Usr2WithAFailingCheckKeepsServing) {
+  served s = start_ns_serve({"--threads", "1", "--root", root_, "--cert", cert_, "--key", key_,
+                             "--upgrade-binary", "/bin/false"});
+  ASSERT_NE(s.port, 0);
+  expect_still_serving(s, "/bin/false --check-config failed (exit 1)");
+  EXPECT_EQ(s.process->stop(SIGTERM, std::chrono::seconds(10)), 0);
+}
+
+// A new program that passes the check but never confirms, or exits instead: killed (reaped)
+// after --upgrade-timeout, or noticed at once; the old one keeps serving either way.
+TEST_F(NsServeLifecycle, Usr2WithANewProcessThatHangsOrDiesKeepsServing) {
+  const std::string hangs = dir_.write(
+      "hangs.sh", "#!/bin/sh\ncase \"$*\" in *--check-config*) exit 0;; esac\nexec sleep 60\n");
+  const std::string dies =
+      dir_.write("dies.sh", "#!/bin/sh\ncase \"$*\" in *--check-config*) exit 0;; esac\nexit 3\n");
+  const std::string slow_check = dir_.write("slow_check.sh", "#!/bin/sh\nexec sleep 60\n");
+  for (const std::string& f : {hangs, dies, slow_check}) ASSERT_EQ(::chmod(f.c_str(), 0755), 0);
+  {
+    served s = start_ns_serve({"--threads", "1", "--root", root_, "--cert", cert_, "--key", key_,
+                               "--upgrade-binary", hangs, "--upgrade-timeout", "1"});
+    ASSERT_NE(s.port, 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    expect_still_serving(s, hangs + " (pid ");
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(900));
+    const std::string err = s.process->stderr_text();
+    EXPECT_NE(err.find(") did not confirm within 1 s"), std::string::npos) << err;
+    const pid_t hung = static_cast<pid_t>(std::atoi(err.c_str() + err.find("(pid ") + 5));
+    EXPECT_NE(::kill(hung, 0), 0) << "the hung process was killed and reaped";
+    EXPECT_EQ(s.process->stop(SIGTERM, std::chrono::seconds(10)), 0);
+  }
+  {
+    served s = start_ns_serve({"--threads", "1", "--root", root_, "--cert", cert_, "--key", key_,
+                               "--upgrade-binary", dies});
+    ASSERT_NE(s.port, 0);
+    expect_still_serving(s, "exited (exit 3) before confirming: the other process closed");
+    EXPECT_EQ(s.process->stop(SIGTERM, std::chrono::seconds(10)), 0);
+  }
+  {
+    served s = start_ns_serve({"--threads", "1", "--root", root_, "--cert", cert_, "--key", key_,
+                               "--upgrade-binary", slow_check, "--upgrade-timeout", "1"});
+    ASSERT_NE(s.port, 0);
+    expect_still_serving(s, slow_check + " --check-config did not finish within 1 s");
+    EXPECT_EQ(s.process->stop(SIGTERM, std::chrono::seconds(10)), 0);
+  }
 }
 
 }  // namespace
