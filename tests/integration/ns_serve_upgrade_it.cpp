@@ -320,5 +320,91 @@ TEST_F(NsServeLifecycle, Usr2WithANewProcessThatHangsOrDiesKeepsServing) {
   }
 }
 
+// Reads from @p c until the whole response (head + Content-Length body) is in @p got, or at
+// least @p at_least bytes when that is smaller; false on EOF or an error first.
+bool read_raw(tls_client& c, std::string& got, std::size_t at_least = SIZE_MAX) {
+  char buf[64 * 1024];
+  for (;;) {
+    // The head is near the start: look there only (the body is megabytes).
+    const auto head_end = got.substr(0, 4096).find("\r\n\r\n");
+    if (head_end != std::string::npos) {
+      const auto cl = got.substr(0, head_end).find("Content-Length: ");
+      const std::size_t body = cl == std::string::npos ? 0 : std::stoull(got.substr(cl + 16, 20));
+      if (got.size() >= head_end + 4 + body) return true;
+    }
+    if (got.size() >= at_least) return true;
+    const int n = SSL_read(c.ssl(), buf, sizeof(buf));
+    if (n <= 0) return false;
+    got.append(buf, static_cast<std::size_t>(n));
+  }
+}
+
+// The old process drains: a download in flight completes byte for byte, an idle keep-alive
+// connection is closed, a request in progress is answered with Connection: close, a WebSocket
+// keeps echoing until --drain-timeout and then gets close 1001; then the old process exits 0.
+TEST_F(NsServeLifecycle, TheOldProcessDrains) {
+  std::string big(24 << 20, '\0');
+  for (std::size_t i = 0; i < big.size(); ++i)
+    big[i] = static_cast<char>((i * 7 + i / 4093) & 0xff);
+  dir_.write("www/big.bin", big);
+  served s = start_ns_serve(
+      {"--threads", "1", "--root", root_, "--cert", cert_, "--key", key_, "--drain-timeout", "2"});
+  ASSERT_NE(s.port, 0);
+  tls_client download;
+  ASSERT_TRUE(download.connect(s.port)) << download.error();
+  ASSERT_TRUE(download.write("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  std::string got;
+  ASSERT_TRUE(read_raw(download, got, 1 << 20));  // under way; the rest waits in the server
+  tls_client idle;
+  ASSERT_TRUE(idle.connect(s.port)) << idle.error();
+  ASSERT_TRUE(idle.write("GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  const http_response first = idle.read_response();
+  ASSERT_EQ(first.status, 200);
+  EXPECT_EQ(first.headers.at("connection"), "keep-alive");
+  tls_client half;
+  ASSERT_TRUE(half.connect(s.port)) << half.error();
+  ASSERT_TRUE(half.write("GET /index.html HTTP/1.1\r\nHost: localhost\r\n"));
+  ws_client ws;
+  ws_client::options wo;
+  wo.path = "/ws/echo";
+  ASSERT_TRUE(ws.connect(s.port, wo)) << ws.error();
+  ASSERT_EQ(ws.status(), 101);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the half request is read
+
+  ASSERT_EQ(::kill(s.process->pid(), SIGUSR2), 0);
+  const std::string err =
+      wait_for_stderr(*s.process, "accepts on the listeners now", std::chrono::seconds(20));
+  successor_guard next{successor_of(err)};
+  ASSERT_GT(next.pid, 0) << s.process->stderr_text();
+  const auto drained_at = std::chrono::steady_clock::now();
+
+  EXPECT_TRUE(idle.wait_closed()) << "an idle keep-alive connection is closed at once";
+  ASSERT_TRUE(half.write("\r\n"));
+  const http_response last = half.read_response();
+  EXPECT_EQ(last.status, 200);
+  ASSERT_EQ(last.headers.count("connection"), 1u);
+  EXPECT_EQ(last.headers.at("connection"), "close");
+  EXPECT_TRUE(half.wait_closed());
+  ASSERT_TRUE(ws.send_text("still here"));
+  const auto echo = ws.next_message();
+  ASSERT_TRUE(echo.has_value());
+  EXPECT_EQ(echo->data, "still here");
+  const auto close = ws.next_message();
+  ASSERT_TRUE(close.has_value());
+  EXPECT_EQ(close->type, ws::event_type::close);
+  EXPECT_EQ(close->code, 1001);
+  EXPECT_GE(std::chrono::steady_clock::now() - drained_at, std::chrono::milliseconds(1500));
+  ASSERT_TRUE(read_raw(download, got));
+  const auto head_end = got.find("\r\n\r\n");
+  ASSERT_NE(head_end, std::string::npos);
+  EXPECT_EQ(got.compare(0, 15, "HTTP/1.1 200 OK"), 0) << got.substr(0, 200);
+  EXPECT_EQ(got.size() - head_end - 4, big.size());
+  EXPECT_TRUE(got.compare(head_end + 4, std::string::npos, big) == 0) << "byte-exact";
+  download.close();
+  EXPECT_EQ(s.process->wait(std::chrono::seconds(20)), 0) << s.process->stderr_text();
+  EXPECT_EQ(https_get(s.port, "/index.html").status, 200) << "the new process serves";
+  EXPECT_EQ(next.stop(), 0);
+}
+
 }  // namespace
 }  // namespace ns::test
