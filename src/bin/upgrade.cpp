@@ -147,7 +147,7 @@ bool exchange(int sock, pid_t child, std::span<const int> listeners,
   for (int fd : hello.fds) ::close(fd);
   // The kernel's word, not the record's: a process we did not start cannot pose as it.
   if (hello.rec.type != handover::record_type::hello || hello.pid != child ||
-      hello.uid != ::getuid() || hello.rec.pid != static_cast<std::uint32_t>(child)) {
+      hello.uid != ::geteuid() || hello.rec.pid != static_cast<std::uint32_t>(child)) {
     why = "the peer is not the process started (pid " + std::to_string(hello.pid) + ", uid " +
           std::to_string(hello.uid) + ")";
     return false;
