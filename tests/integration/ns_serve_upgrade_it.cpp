@@ -10,7 +10,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <atomic>
+#include <future>
 
 #include <chrono>
 #include <cstdlib>
@@ -404,6 +409,65 @@ TEST_F(NsServeLifecycle, TheOldProcessDrains) {
   EXPECT_EQ(s.process->wait(std::chrono::seconds(20)), 0) << s.process->stderr_text();
   EXPECT_EQ(https_get(s.port, "/index.html").status, 200) << "the new process serves";
   EXPECT_EQ(next.stop(), 0);
+}
+
+// ws_test_app that counts the plain requests it answered.
+struct counting_app : ws_test_app {
+  void http_read_callback(const http_request& r, client_num_t c) override {
+    ++requests;
+    ws_test_app::http_read_callback(r, c);
+  }
+  std::atomic<int> requests{0};
+};
+
+// The library's side of a hand-over, in one process: a server accepts on a listening socket it
+// is given (through a duplicate: the caller's descriptor stays its own), a second server is
+// built on the first's listener_fd(), and once the first drains (its start() returns) every
+// connection goes to the second while the socket never closes.
+TEST(NetworkServerHandover, ASecondServerTakesTheListenerAndTheFirstDrains) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  ASSERT_EQ(::listen(fd, 64), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::uint16_t port = ntohs(a.sin_port);
+  temp_dir dir;
+  tls::write_pem_files(tls::make_self_signed(), dir.path() + "/c.pem", dir.path() + "/k.pem");
+  server_config cfg;
+  cfg.listen_fd = fd;
+  cfg.tls.certificates.push_back({dir.path() + "/c.pem", dir.path() + "/k.pem"});
+  counting_app first_app;
+  std::promise<int> listener;  // read on the loop thread, before anything closes it
+  std::promise<int> ended;
+  // The server (and its ring) lives on its loop thread only, as in ws_support.cpp.
+  std::thread loop([&] {
+    try {
+      network_server server(cfg, first_app);
+      listener.set_value(server.listener_fd());
+      ended.set_value(server.start());
+    } catch (...) {
+      listener.set_exception(std::current_exception());
+    }
+  });
+  const int shared = listener.get_future().get();
+  ASSERT_GE(shared, 0);
+  ::close(fd);  // the server accepts on its own duplicate
+  EXPECT_EQ(https_get(port, "/").body, "plain");
+  EXPECT_EQ(first_app.requests.load(), 1);
+  counting_app second_app;
+  ws_server second([shared](server_config& c) { c.listen_fd = shared; }, &second_app);
+  EXPECT_EQ(second.port(), port);
+  std::future<int> first_done = ended.get_future();
+  first_app.server->drain(std::chrono::milliseconds(0));
+  ASSERT_EQ(first_done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(first_done.get(), 0);
+  loop.join();
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(https_get(port, "/").body, "plain") << i;
+  EXPECT_EQ(first_app.requests.load(), 1) << "the drained server accepted nothing more";
+  EXPECT_EQ(second_app.requests.load(), 20);
 }
 
 }  // namespace
