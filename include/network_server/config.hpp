@@ -157,6 +157,12 @@ struct server_config {
   std::uint16_t port = 8443;
   bool plaintext = false;  ///< serve without TLS: only behind a TLS-terminating proxy, or in tests
   bool reuse_port = true;  ///< SO_REUSEPORT, so several servers (threads) share one port
+  /// A listening TCP socket to accept on instead of binding `bind_address`:`port` (systemd
+  /// socket activation, a hand-over from the process being upgraded); -1: bind. The server
+  /// accepts on a duplicate (`dup`) of it: the caller still owns, and closes, its own. The
+  /// constructor throws if it is not a listening stream socket. Several servers may be given
+  /// the same socket: the kernel hands each connection to one of them.
+  int listen_fd = -1;
   tls_config tls;
   proxy_protocol_config proxy_protocol;  ///< a PROXY header before each connection (off)
 

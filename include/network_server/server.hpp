@@ -97,6 +97,20 @@ class network_server {
   /// Safe to call from any thread and from a signal handler.
   void stop() noexcept;
 
+  /// Hands over: asks the loop to stop accepting (another process accepting on the same
+  /// listening socket takes the new connections; the server closes its own descriptor of it),
+  /// to answer the request in progress on each HTTP connection with `Connection: close` and
+  /// then close it (an idle keep-alive connection closes now), to let responses and file
+  /// downloads finish, and to close WebSockets with 1001 after @p websocket_grace; `start()`
+  /// returns once every connection has closed. Safe to call from any thread. `stop()` after
+  /// it still cuts the drain short.
+  void drain(std::chrono::milliseconds websocket_grace) noexcept;
+
+  /// The listening socket (e.g. to pass to another process with SCM_RIGHTS, which then
+  /// constructs its servers with `server_config::listen_fd`), or -1 once draining. Owned by
+  /// the server. Not synchronised with the loop: read it before `start()` (or on its thread).
+  [[nodiscard]] int listener_fd() const noexcept;
+
   /// The port the listener is bound to (the actual one when 0 was configured).
   [[nodiscard]] std::uint16_t port() const noexcept;
 

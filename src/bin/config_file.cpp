@@ -40,7 +40,7 @@ bool load_config_file(const std::string& path, options& out, cert_list& certs, s
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    if (key == "config" || key == "help") {
+    if (key == "config" || key == "help" || key == "check-config" || key == "check_config") {
       error = where + "'" + std::string(key) + "' is not allowed in a config file";
       return false;
     }

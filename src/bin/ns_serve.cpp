@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -22,35 +23,12 @@
 
 #include "bin/access_log.hpp"
 #include "bin/options.hpp"
+#include "bin/socket_activation.hpp"
+#include "bin/startup.hpp"
 #include "bin/static_site.hpp"
-#include "bin/ws_endpoints.hpp"
 #include "bin/status.hpp"
-#include "tls/self_signed.hpp"
-
-namespace {
-
-namespace fs = std::filesystem;
-
-// Without --cert, a development certificate under certs/dev/ (made on first run).
-bool ensure_dev_certificate(ns::serve::options& opt, std::string& error) {
-  if (opt.server.plaintext || !opt.server.tls.certificates.empty()) return true;
-  try {
-    const auto dev = ns::tls::ensure_dev_certificate(opt.dev_cert_dir);
-    if (dev.created) {
-      std::fprintf(stderr,
-                   "ns_serve: made a self-signed development certificate (ECDSA P-256, localhost, "
-                   "127.0.0.1): %s; use --cert/--key for a real one\n",
-                   dev.cert_file.c_str());
-    }
-    opt.server.tls.certificates.push_back({dev.cert_file, dev.key_file});
-  } catch (const std::exception& e) {
-    error = std::string("cannot make the development certificate: ") + e.what();
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
+#include "bin/upgrade.hpp"
+#include "bin/ws_endpoints.hpp"
 
 int main(int argc, char** argv) {
   ns::serve::options opt;
@@ -64,42 +42,52 @@ int main(int argc, char** argv) {
     return 0;
   }
   ns::set_log_level(opt.level);
-  std::error_code ec;
-  if (!fs::is_directory(opt.root, ec)) {
-    std::fprintf(stderr, "ns_serve: --root %s is not a directory\n", opt.root.c_str());
-    return 2;
-  }
-  for (const auto& pair : opt.server.tls.certificates) {
-    for (const std::string* file : {&pair.cert_file, &pair.key_file}) {
-      if (::access(file->c_str(), R_OK) != 0) {
-        std::fprintf(stderr, "ns_serve: %s %s: %s\n", file == &pair.cert_file ? "--cert" : "--key",
-                     file->c_str(), std::strerror(errno));
-        return 2;
-      }
-    }
-  }
-  if (!ensure_dev_certificate(opt, error)) {
+  std::shared_ptr<ns::shared_tls> tls;  // one for all threads: one reload, shared tickets
+  if (!ns::serve::prepare(opt, tls, error)) {
     std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
     return 2;
   }
+  if (opt.check_config) {  // like nginx -t: everything a start loads, nothing bound
+    if (!opt.access_log.empty() && opt.access_log != "-" &&
+        ns::serve::open_access_log(opt, error) == nullptr) {
+      std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
+      return 2;
+    }
+    std::printf("ns_serve: configuration ok\n");
+    return 0;
+  }
+  // Sockets systemd bound for us (socket activation), or the process we replace handed over
+  // (SIGUSR2), stand in for --bind/--port.
+  std::vector<int> inherited;
+  int handover_channel = -1;
+  if (!ns::serve::take_activated_listeners(opt.server.bind_address, opt.server.port, inherited,
+                                           error) ||
+      (inherited.empty() && !ns::serve::receive_listeners(opt.server.bind_address, opt.server.port,
+                                                          handover_channel, inherited, error))) {
+    std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
+    return 2;
+  }
+  // What SIGUSR2 starts: this program as it was named at start (a deploy replaces the file).
+  ns::serve::upgrade_plan plan;
+  plan.args.assign(argv + 1, argv + argc);
+  plan.timeout = opt.upgrade_timeout;
+  plan.binary = opt.upgrade_binary;
+  std::error_code ec;
+  if (plan.binary.empty()) plan.binary = std::filesystem::read_symlink("/proc/self/exe", ec);
   // Signals are taken by one thread with sigwait; every loop thread has them blocked.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGUSR2);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   // After the mask: the writer thread inherits it (a signal must not land there).
-  std::unique_ptr<ns::serve::access_log> access;
-  try {
-    if (!opt.access_log.empty()) {
-      access = std::make_unique<ns::serve::access_log>(
-          opt.access_log, ns::serve::access_log::default_max_buffered, opt.access_format);
-    }
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ns_serve: %s\n", e.what());
+  std::unique_ptr<ns::serve::access_log> access = ns::serve::open_access_log(opt, error);
+  if (!opt.access_log.empty() && access == nullptr) {
+    std::fprintf(stderr, "ns_serve: %s\n", error.c_str());
     return 2;
   }
 
@@ -125,26 +113,16 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<ns::serve::ws_site>> sites;  // files + /ws/echo, /ws/chat
   std::vector<std::unique_ptr<ns::serve::instrumented_app>> apps;
   std::vector<std::unique_ptr<ns::network_server>> servers;
-  std::shared_ptr<ns::shared_tls> tls;  // one for all threads: one reload, shared tickets
+  // Every inherited socket gets at least one loop; with more loops than sockets they share.
+  const std::size_t loop_count = std::max<std::size_t>(opt.threads, inherited.size());
   try {
-    if (!opt.server.plaintext) {
-      try {
-        tls = ns::shared_tls::create(opt.server.tls);
-      } catch (const std::exception& e) {
-        // Name the pair(s) on the command line: the TLS layer names the file it was reading.
-        std::string pairs;
-        for (const auto& p : opt.server.tls.certificates) {
-          pairs += (pairs.empty() ? "" : ", ") + ("--cert " + p.cert_file + " --key " + p.key_file);
-        }
-        throw std::runtime_error("cannot use " + pairs + ": " + e.what());
-      }
-    }
-    for (unsigned i = 0; i < opt.threads; ++i) {
+    for (std::size_t i = 0; i < loop_count; ++i) {
       sites.push_back(std::make_unique<ns::serve::ws_site>());
       apps.push_back(std::make_unique<ns::serve::instrumented_app>(*sites.back(), access.get(),
                                                                    opt.status_path, hub));
       auto cfg = opt.server;
       ns::serve::static_site::configure(cfg, opt.root);  // document root, 404 page
+      if (!inherited.empty()) cfg.listen_fd = inherited[i % inherited.size()];
       if (i > 0) cfg.port = servers.front()->port();  // all threads share the first's port
       // One loop on an ephemeral port has no one to share it with: without SO_REUSEPORT the
       // kernel can never hand the same port to another process's reuse-port socket.
@@ -157,9 +135,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ns_serve: %s\n", e.what());
     return 2;
   }
-  std::printf("ns_serve: serving %s on %s://%s:%u/ with %u thread(s)\n", opt.root.c_str(),
+  for (int fd : inherited) ::close(fd);  // each server accepts on its own duplicate
+  std::vector<int> listeners;            // what SIGUSR2 hands over, read before the loops run
+  for (const auto& s : servers) listeners.push_back(s->listener_fd());
+  std::printf("ns_serve: serving %s on %s://%s:%u/ with %zu thread(s)%s\n", opt.root.c_str(),
               opt.server.plaintext ? "http" : "https", opt.server.bind_address.c_str(),
-              servers.front()->port(), opt.threads);
+              servers.front()->port(), servers.size(),
+              inherited.empty() ? "" : " on inherited sockets");
   std::fflush(stdout);
 
   std::vector<std::thread> loops;
@@ -167,12 +149,30 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < servers.size(); ++i) {
     loops.emplace_back([&, i] { results[i] = servers[i]->start(); });
   }
+  // Started by an upgrade: the old process stops accepting once we said so.
+  ns::serve::confirm_ready(handover_channel, inherited.size());
   std::atomic<bool> loops_done{false};
+  bool handed_over = false;
   std::thread signal_thread([&] {
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (loops_done.load()) return;  // our own wake-up after the loops ended
+      if (sig == SIGUSR2) {
+        if (handed_over) continue;  // draining already
+        pid_t successor = 0;
+        std::string why;
+        if (!ns::serve::hand_over(plan, listeners, successor, why)) {
+          std::fprintf(stderr, "ns_serve: SIGUSR2: upgrade failed, still serving: %s\n",
+                       why.c_str());
+          continue;
+        }
+        handed_over = true;
+        std::fprintf(stderr, "ns_serve: SIGUSR2: pid %d accepts on the listeners now; draining\n",
+                     static_cast<int>(successor));
+        for (auto& s : servers) s->drain(opt.drain_timeout);
+        continue;
+      }
       if (sig == SIGHUP) {
         if (access) {  // logrotate: write to a fresh file at the same path
           const std::string err = access->reopen();

@@ -99,20 +99,35 @@ std::string usage() {
          "                     the same Redis: redis://[user:password@]host[:port][/db] or\n"
          "                     unix:///path/redis.sock (default: none, topics stay in this\n"
          "                     process). Delivery between instances is at most once.\n"
+         "  --check-config     check the configuration and exit: parses the flags and the\n"
+         "                     --config file, loads the certificates and keys, checks the\n"
+         "                     document root; binds nothing. Prints 'configuration ok' (exit\n"
+         "                     0) or the first problem (exit 2)\n"
+         "  --upgrade-binary PATH  the program SIGUSR2 starts to take over the listening\n"
+         "                     sockets, with the same arguments (default: the one running,\n"
+         "                     as /proc/self/exe named it at start)\n"
+         "  --upgrade-timeout S  seconds the new program may take for --check-config and\n"
+         "                     again to confirm it accepts (default 10); then the old one\n"
+         "                     keeps serving\n"
+         "  --drain-timeout S  after handing over, seconds WebSockets stay open before they\n"
+         "                     are closed with 1001 (default 30); HTTP responses and\n"
+         "                     downloads in flight finish regardless\n"
          "  --help             this text\n"
          "\n"
          "SIGINT/SIGTERM: graceful shutdown; SIGHUP: reload the certificates and reopen the\n"
-         "access log file (after logrotate moved it).\n"
+         "access log file (after logrotate moved it); SIGUSR2: start --upgrade-binary, hand it\n"
+         "the listening sockets, drain and exit 0.\n"
          "Exit status: 0 after a clean shutdown, 1 if a loop failed, 2 on a configuration error.\n";
 }
 
 bool setting_takes_value(std::string_view name) {
   const std::string n = canonical(name);
-  return n != "plain" && n != "help";
+  return n != "plain" && n != "help" && n != "check-config";
 }
 
 bool known_setting(std::string_view name) {
   static constexpr std::string_view names[] = {"help",
+                                               "check-config",
                                                "plain",
                                                "bind",
                                                "port",
@@ -141,6 +156,9 @@ bool known_setting(std::string_view name) {
                                                "ws-ping-interval",
                                                "ws-idle-timeout",
                                                "redis",
+                                               "upgrade-binary",
+                                               "upgrade-timeout",
+                                               "drain-timeout",
                                                "config"};
   const std::string n = canonical(name);
   return std::find(std::begin(names), std::end(names), n) != std::end(names);
@@ -157,6 +175,8 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
   unsigned long n = 0;
   if (a == "help") {
     out.help = true;
+  } else if (a == "check-config") {
+    out.check_config = true;
   } else if (a == "plain") {
     out.server.plaintext = true;
   } else if (a == "bind") {
@@ -292,6 +312,14 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
       return false;
     }
     out.status_path = std::string(v);
+  } else if (a == "upgrade-binary") {
+    out.upgrade_binary = std::string(v);
+  } else if (a == "upgrade-timeout" || a == "drain-timeout") {
+    if (!parse_amount(v, a == "upgrade-timeout" ? 1 : 0, 86400, "seconds", flag, n, error)) {
+      return false;
+    }
+    const std::chrono::milliseconds ms{static_cast<long long>(n) * 1000};
+    (a == "upgrade-timeout" ? out.upgrade_timeout : out.drain_timeout) = ms;
   } else if (a == "redis") {
     cluster::redis_endpoint where;
     std::string reason;

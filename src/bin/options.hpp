@@ -2,6 +2,7 @@
 #pragma once
 // ns_serve's settings: command-line flags and the --config file (same names, same checks).
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,10 @@ struct options {
   std::string status_path;  ///< --status-path: URL path of the JSON counters, empty for none
   std::string redis_url;    ///< --redis: topics across instances through this Redis, empty: local
   bool help = false;
+  bool check_config = false;   ///< --check-config: load and check everything, bind nothing, exit
+  std::string upgrade_binary;  ///< --upgrade-binary; empty: what /proc/self/exe was at start
+  std::chrono::milliseconds upgrade_timeout{10'000};  ///< --upgrade-timeout
+  std::chrono::milliseconds drain_timeout{30'000};    ///< --drain-timeout: WebSockets' grace
 };
 
 /// Certificates gathered from one source (file or command line); flags replace the file's.

@@ -2,6 +2,7 @@
 #include "io/listener.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -65,22 +66,52 @@ listen_result open_listener(const std::string& address, std::uint16_t port, bool
   return out;
 }
 
+bool listening_tcp_address(int fd, sockaddr_storage& local) {
+  int type = 0;
+  int listening = 0;
+  socklen_t tlen = sizeof(type);
+  socklen_t alen = sizeof(listening);
+  socklen_t llen = sizeof(local);
+  return getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &tlen) == 0 && type == SOCK_STREAM &&
+         getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &alen) == 0 && listening != 0 &&
+         getsockname(fd, reinterpret_cast<sockaddr*>(&local), &llen) == 0 &&
+         (local.ss_family == AF_INET || local.ss_family == AF_INET6);
+}
+
+listen_result adopt_listener(int fd) {
+  listen_result out;
+  sockaddr_storage local{};
+  if (!listening_tcp_address(fd, local)) {
+    out.error = "descriptor " + std::to_string(fd) + " is not a listening TCP socket";
+    return out;
+  }
+  out.fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (out.fd < 0) {
+    out.error = std::string("dup: ") + std::strerror(errno);
+    return out;
+  }
+  out.port = ntohs(local.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&local)->sin_port
+                                              : reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
+  return out;
+}
+
+std::string address_text(const sockaddr_storage& ss) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (ss.ss_family == AF_INET) {
+    const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
+    return std::string(buf) + ":" + std::to_string(ntohs(a->sin_port));
+  }
+  const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+  inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
+  return "[" + std::string(buf) + "]:" + std::to_string(ntohs(a->sin6_port));
+}
+
 std::string peer_name(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?";
-  char buf[INET6_ADDRSTRLEN] = {};
-  std::uint16_t port = 0;
-  if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, buf, sizeof(buf));
-    port = ntohs(a->sin_port);
-    return std::string(buf) + ":" + std::to_string(port);
-  }
-  auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-  inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof(buf));
-  port = ntohs(a->sin6_port);
-  return "[" + std::string(buf) + "]:" + std::to_string(port);
+  return address_text(ss);
 }
 
 }  // namespace ns::io

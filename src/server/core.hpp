@@ -61,6 +61,9 @@ class network_server::impl {
 
   int run();
   void request_stop() noexcept;
+  /// Thread-safe: stop accepting and drain (network_server::drain).
+  void request_drain(std::chrono::milliseconds websocket_grace) noexcept;
+  [[nodiscard]] int listener_fd() const noexcept { return listen_fd_; }
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
   // ---- the public API's entry points (api.cpp, http1_api.cpp, ws_api.cpp,
@@ -152,6 +155,8 @@ class network_server::impl {
   void on_accept(const io_uring_cqe& cqe);
   void on_timer(server::timer_id id);
   void begin_stop();
+  void begin_drain();
+  void cancel_accept();
   void tick();
   void run_posted();
   void run_deferred();
@@ -214,6 +219,12 @@ class network_server::impl {
   std::uint64_t stop_deadline_ms_ = 0;
   std::uint64_t now_ms_ = 0;
   std::atomic<bool> stop_requested_{false};
+  // Drain (a hand-over): no accepting; WebSockets get going_away() at drain_deadline_ms_.
+  std::atomic<bool> drain_requested_{false};
+  std::atomic<std::int64_t> drain_grace_ms_{0};
+  bool draining_ = false;
+  bool drain_went_away_ = false;
+  std::uint64_t drain_deadline_ms_ = 0;
   std::vector<client_num_t> to_finalize_;
   std::vector<client_num_t> to_resume_;
   std::vector<std::byte> scratch_;  // one per loop: decrypted bytes live here for one CQE

@@ -58,6 +58,10 @@ class protocol_handler {
   virtual void on_completion(io::op_kind kind, const io_uring_cqe& cqe) = 0;
   /// The server drains (shutdown or hand-over): finish what is in flight, start nothing new.
   virtual void going_away() {}
+  /// The server hands its listeners over to another process and drains: finish the exchange
+  /// in progress, take no new one (HTTP/1.1: `Connection: close`). A long-lived protocol
+  /// (WebSocket) keeps going until going_away(), after the drain's grace period.
+  virtual void drain() {}
   /// Nothing half-done that uses the connection's buffers: a safe point to free them (and,
   /// later, to move the connection).
   [[nodiscard]] virtual bool quiescent() const noexcept = 0;

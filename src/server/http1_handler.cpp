@@ -137,7 +137,7 @@ void http1_handler::parse(std::span<const std::byte> in) {
         if (r.consumed > 0 && phase_ == phase::idle) set_phase(phase::reading);
         return;
       case http::parse_status::request_ready:
-        ex_.keep_alive = parser_.request().keep_alive;
+        ex_.keep_alive = parser_.request().keep_alive && !draining_;
         if (refuse_method()) return;
         ++core_.counters().requests;
         set_phase(phase::responding);
@@ -206,11 +206,24 @@ void http1_handler::response_done() {
   // This response answers the request in hand: the next pipelined one may be parsed.
   if (ex_.body.active) ex_.keep_alive = false;  // its unread body cannot be skipped safely
   set_phase(phase::idle);
-  if (!ex_.keep_alive) {
+  answered_ = true;
+  // Draining: a response whose head already said keep-alive still ends the connection.
+  if (!ex_.keep_alive || draining_) {
     core_.close_graceful(t_);
     return;
   }
   if (!inbuf_.empty()) core_.resume_later(t_);
+}
+
+void http1_handler::drain() {
+  draining_ = true;
+  // A response not formatted yet says Connection: close (http1_respond.cpp, http1_file.cpp).
+  if (phase_ == phase::responding || phase_ == phase::reading) ex_.keep_alive = false;
+  // Between two requests: closed now. A new connection (nothing answered yet) still gets its
+  // one request served: it was accepted, so its client is owed an answer.
+  if (phase_ == phase::idle && answered_ && inbuf_.empty() && !ex_.body.active) {
+    core_.close_graceful(t_);
+  }
 }
 
 void http1_handler::note_response() {

@@ -38,6 +38,7 @@ class http1_handler final : public protocol_handler {
   [[nodiscard]] bool quiescent() const noexcept override;
   void release_memory() noexcept override;
   [[nodiscard]] std::size_t footprint() const noexcept override;
+  void drain() override;
   void fail_owed() override;
   void report_closed(application_methods& app, client_num_t c) override;
 
@@ -103,6 +104,8 @@ class http1_handler final : public protocol_handler {
   http::request_parser parser_;
   std::vector<std::byte> inbuf_;  ///< plaintext received but not yet parsed (pipelining)
   phase phase_ = phase::idle;
+  bool draining_ = false;  ///< the server hands over: this exchange is the connection's last
+  bool answered_ = false;  ///< a response was completed (an idle connection is between two)
   exchange ex_;
 };
 

@@ -53,7 +53,9 @@ network_server::impl::impl(network_server& self, server_config config, applicati
       scratch_(16 * 1024 + 512),
       topics_(*this, std::move(shared.topics)) {
   buffers_.emplace(ring_.raw(), recv_group, config_.recv_buffer_count, config_.recv_buffer_size);
-  auto l = io::open_listener(config_.bind_address, config_.port, config_.reuse_port);
+  auto l = config_.listen_fd >= 0
+               ? io::adopt_listener(config_.listen_fd)
+               : io::open_listener(config_.bind_address, config_.port, config_.reuse_port);
   if (l.fd < 0) throw std::runtime_error(l.error);
   listen_fd_ = l.fd;
   port_ = l.port;
@@ -81,6 +83,13 @@ network_server::impl::~impl() {
   });
 }
 
+void network_server::impl::request_drain(std::chrono::milliseconds websocket_grace) noexcept {
+  drain_grace_ms_.store(websocket_grace.count(), std::memory_order_relaxed);
+  drain_requested_.store(true, std::memory_order_release);
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+}
+
 void network_server::impl::request_stop() noexcept {
   stop_requested_.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
@@ -99,7 +108,10 @@ int network_server::impl::run() {
          config_.plaintext ? " (plaintext)" : " (TLS)");
   for (;;) {
     if (stop_requested_.load(std::memory_order_acquire) && !stopping_) begin_stop();
-    if (stopping_ && conns_.size() == 0 && !accept_armed_) break;
+    if (drain_requested_.load(std::memory_order_acquire) && !draining_ && !stopping_) {
+      begin_drain();
+    }
+    if ((stopping_ || draining_) && conns_.size() == 0 && !accept_armed_) break;
     int rc = ring_.submit_and_wait(tick_interval);
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN) {
       NS_LOG(log_level::error, "io_uring_submit_and_wait failed: ", std::strerror(-rc));
@@ -176,7 +188,7 @@ network_server::impl::transport* network_server::impl::open_slot(int fd, bool co
 }
 
 void network_server::impl::arm_accept() {
-  if (accept_armed_ || listen_fd_ < 0 || stopping_) return;
+  if (accept_armed_ || listen_fd_ < 0 || stopping_ || draining_) return;
   io_uring_sqe* sqe = ring_.get_sqe();
   if (sqe == nullptr) return;  // retried on the next tick
   io_uring_prep_multishot_accept(sqe, listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -216,7 +228,7 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
     if (!accept_armed_) arm_accept();
     return;
   }
-  transport* t = open_slot(fd, true);
+  transport* t = open_slot(fd, true);  // while draining too: the accept was under way
   if (t == nullptr) {
     // At max_connections: refuse this one cleanly rather than letting it wait without service.
     NS_LOG(log_level::debug, "connection limit (", config_.max_connections, ") reached; refusing");
@@ -226,6 +238,7 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
   }
   ++stats_.connections_total;
   t->handler = std::make_unique<server::http1_handler>(*this, *t);
+  if (draining_) t->handler->drain();
   if (tls_) t->tls.emplace(tls_->internal().holder.get());
   if (proxy_) t->preamble = std::make_unique<proxy::parser>(proxy_->mode);
   if (tls_ || proxy_) {
@@ -307,6 +320,12 @@ void network_server::impl::tick() {
     NS_LOG(log_level::debug, "gave up to ", freed >> 20, " MiB of free heap back to the kernel");
   }
   if (accept_paused_ && !stopping_ && conns_.available() > 0) arm_accept();
+  if (draining_ && !drain_went_away_ && now_ms_ >= drain_deadline_ms_) {
+    drain_went_away_ = true;  // what is still open after the grace period: WebSockets (1001)
+    conns_.for_each([](client_num_t, transport& t) {
+      if (t.open()) t.handler->going_away();
+    });
+  }
   if (stopping_ && now_ms_ >= stop_deadline_ms_) {
     conns_.for_each([this](client_num_t, transport& t) {
       if (!t.closing) close_hard(t);
@@ -318,18 +337,36 @@ void network_server::impl::tick() {
 void network_server::impl::begin_stop() {
   stopping_ = true;
   stop_deadline_ms_ = now_ms_ + static_cast<std::uint64_t>(config_.shutdown_deadline.count());
-  if (accept_armed_) {
-    io_uring_sqe* sqe = ring_.get_sqe();
-    if (sqe != nullptr) {
-      io_uring_prep_cancel64(sqe, io::encode({io::op_kind::accept, 0, listener_slot}), 0);
-      io_uring_sqe_set_data64(sqe, io::encode({io::op_kind::cancel, 0, listener_slot}));
-    }
-  }
+  cancel_accept();
   NS_LOG(log_level::info, "shutting down: ", conns_.size(), " connection(s) open");
   // Queued responses still go out (until the deadline); nothing new is read.
   conns_.for_each([this](client_num_t, transport& t) {
     if (t.open()) t.handler->going_away();
     close_graceful(t);
+  });
+}
+
+void network_server::impl::cancel_accept() {
+  if (!accept_armed_) return;
+  io_uring_sqe* sqe = ring_.get_sqe();
+  if (sqe != nullptr) {
+    io_uring_prep_cancel64(sqe, io::encode({io::op_kind::accept, 0, listener_slot}), 0);
+    io_uring_sqe_set_data64(sqe, io::encode({io::op_kind::cancel, 0, listener_slot}));
+  }
+}
+
+void network_server::impl::begin_drain() {
+  draining_ = true;
+  drain_deadline_ms_ =
+      now_ms_ + static_cast<std::uint64_t>(drain_grace_ms_.load(std::memory_order_relaxed));
+  cancel_accept();
+  // Another process accepts on the same socket now; our descriptor is only a reference to it
+  // (the pending accept holds its own until the cancel completes).
+  if (listen_fd_ >= 0) close(listen_fd_);
+  listen_fd_ = -1;
+  NS_LOG(log_level::info, "draining: ", conns_.size(), " connection(s) open");
+  conns_.for_each([](client_num_t, transport& t) {
+    if (t.open()) t.handler->drain();
   });
 }
 

@@ -28,6 +28,14 @@ void network_server::stop() noexcept {
   impl_->request_stop();
 }
 
+void network_server::drain(std::chrono::milliseconds websocket_grace) noexcept {
+  impl_->request_drain(websocket_grace);
+}
+
+int network_server::listener_fd() const noexcept {
+  return impl_->listener_fd();
+}
+
 std::uint16_t network_server::port() const noexcept {
   return impl_->port();
 }

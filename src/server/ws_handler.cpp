@@ -160,6 +160,9 @@ void ws_handler::going_away() {
   if (!t_.open() || proto_.state() != ws::connection_state::open) return;
   proto_.close(1001, "server shutting down");  // close frame first (RFC 6455 §7.4.1)
   pump();
+  // A drain waits for the peer's answer (bounded by the close timeout); a stop closes anyway.
+  enter(phase::closing);
+  core_.flush(t_);
 }
 
 bool ws_handler::quiescent() const noexcept {

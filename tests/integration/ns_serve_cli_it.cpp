@@ -97,6 +97,7 @@ TEST_F(NsServeCli, HelpDescribesEveryFlagWithDefaults) {
   const outcome o = run_ns_serve({"--help"});
   EXPECT_EQ(o.status, 0);
   for (const char* flag : {"--config",
+                           "--check-config",
                            "--bind",
                            "--port",
                            "--root",
@@ -125,6 +126,9 @@ TEST_F(NsServeCli, HelpDescribesEveryFlagWithDefaults) {
                            "--access-log-format",
                            "--status-path",
                            "--redis",
+                           "--upgrade-binary",
+                           "--upgrade-timeout",
+                           "--drain-timeout",
                            "--help"}) {
     EXPECT_NE(o.out.find(flag), std::string::npos) << flag;
   }
@@ -252,6 +256,70 @@ TEST_F(NsServeCli, BusyPort) {
   const outcome o = run_ns_serve(good({"--port", port}));
   ::close(fd);
   expect_config_error(o, "Address already in use");
+}
+
+// A port a listener without SO_REUSEPORT owns (nobody else can bind it); closed by the destructor.
+struct busy_port {
+  busy_port() {
+    fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::listen(fd, 1) == 0 && ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      port = std::to_string(ntohs(addr.sin_port));
+    }
+  }
+  ~busy_port() { ::close(fd); }
+  busy_port(const busy_port&) = delete;
+  busy_port& operator=(const busy_port&) = delete;
+  int fd = -1;
+  std::string port;
+};
+
+// --check-config loads what a start loads and binds nothing: a busy port is no problem for it
+// (a start on that port fails), and the flags may come from a config file too.
+TEST_F(NsServeCli, CheckConfigSaysOkAndBindsNothing) {
+  const busy_port busy;
+  ASSERT_FALSE(busy.port.empty());
+  expect_config_error(run_ns_serve(good({"--port", busy.port})), "Address already in use");
+  const outcome o = run_ns_serve(good({"--port", busy.port, "--check-config"}));
+  EXPECT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.out, "ns_serve: configuration ok\n");
+  EXPECT_EQ(o.err, "");
+  const std::string conf = dir_.write(
+      "ok.conf", "port = " + busy.port + "\nroot = " + root_ + "\ncert = " + cert_ +
+                     "\nkey = " + key_ + "\naccess_log = " + dir_.path() + "/access.log\n");
+  const outcome f = run_ns_serve({"--config", conf, "--check-config"});
+  EXPECT_EQ(f.status, 0) << f.err;
+  EXPECT_EQ(f.out, "ns_serve: configuration ok\n");
+}
+
+// The first problem, in one line, exit 2: the same messages as a start gives.
+TEST_F(NsServeCli, CheckConfigReportsTheFirstProblem) {
+  const std::string other_cert = dir_.path() + "/other.crt";
+  const std::string other_key = dir_.path() + "/other.key";
+  tls::write_pem_files(tls::make_self_signed(), other_cert, other_key);
+  // Loaded, not only opened: the key belongs to another certificate.
+  expect_config_error(run_ns_serve({"--check-config", "--port", "0", "--root", root_, "--cert",
+                                    cert_, "--key", other_key}),
+                      "cannot use --cert " + cert_ + " --key " + other_key + ": ");
+  expect_config_error(run_ns_serve(good({"--check-config", "--root", dir_.path() + "/nope"})),
+                      "--root " + dir_.path() + "/nope is not a directory");
+  expect_config_error(run_ns_serve(good({"--check-config", "--bind", "localhost"})),
+                      "--bind: invalid address 'localhost'");
+  expect_config_error(
+      run_ns_serve(good({"--check-config", "--access-log", dir_.path() + "/no/dir/a.log"})),
+      "--access-log " + dir_.path() + "/no/dir/a.log");
+  expect_config_error(run_ns_serve(good({"--check-config", "--threads", "0"})), "--threads: '0'");
+  expect_config_error(run_ns_serve(good({"--check-config", "--upgrade-timeout", "0"})),
+                      "--upgrade-timeout: '0' is not a number of seconds (1-86400)");
+  expect_config_error(run_ns_serve(good({"--check-config", "--drain-timeout", "x"})),
+                      "--drain-timeout: 'x' is not a number of seconds (0-86400)");
+  const std::string conf = dir_.write("check.conf", "check_config = true\n");
+  expect_config_error(run_ns_serve({"--config", conf}),
+                      conf + ":1: 'check_config' is not allowed in a config file");
 }
 
 TEST_F(NsServeCli, ConfigFileErrorsNameFileAndLine) {

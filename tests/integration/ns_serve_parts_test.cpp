@@ -2,7 +2,10 @@
 // ns_serve's pieces on their own: the combined-log-format line (escaping client-controlled
 // fields), the access log's bound (drops instead of blocking), option precedence between the
 // config file and flags, the status JSON, and the /ws/chat room → topic mapping.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -10,6 +13,7 @@
 
 #include "bin/access_log.hpp"
 #include "bin/options.hpp"
+#include "bin/socket_activation.hpp"
 #include "bin/status.hpp"
 #include "bin/ws_endpoints.hpp"
 #include "support/process.hpp"
@@ -333,6 +337,100 @@ TEST(ChatTopic, RefusesNamesThatAreTooLongOrNotUrlSafe) {
   EXPECT_FALSE(chat_topic("/ws/chat?room=a/b"));
   EXPECT_FALSE(chat_topic("/ws/chat?room=a+b"));
   EXPECT_FALSE(chat_topic(std::string("/ws/chat?room=a\0b", 17)));
+}
+
+// The upgrade settings come from the config file too; flags override them.
+TEST(Options, UpgradeSettingsFromFileAndFlags) {
+  ns::test::temp_dir dir;
+  const std::string conf = dir.write(
+      "u.conf", "upgrade_binary = /opt/ns_serve\nupgrade-timeout = 3\ndrain_timeout = 0\n");
+  const char* argv[] = {"ns_serve", "--config", conf.c_str(), "--upgrade-timeout", "7"};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(5, const_cast<char**>(argv), o, err)) << err;
+  EXPECT_EQ(o.upgrade_binary, "/opt/ns_serve");
+  EXPECT_EQ(o.upgrade_timeout, std::chrono::seconds(7));
+  EXPECT_EQ(o.drain_timeout, std::chrono::seconds(0));
+  options d;
+  const char* none[] = {"ns_serve"};
+  ASSERT_TRUE(parse_options(1, const_cast<char**>(none), d, err)) << err;
+  EXPECT_EQ(d.upgrade_binary, "");
+  EXPECT_EQ(d.upgrade_timeout, std::chrono::seconds(10));
+  EXPECT_EQ(d.drain_timeout, std::chrono::seconds(30));
+}
+
+// sd_listen_fds(3): LISTEN_PID names the process the sockets are for; LISTEN_FDNAMES is
+// optional but, when given, names every descriptor.
+TEST(SocketActivation, ParsesTheListenVariablesLikeSdListenFds) {
+  listen_env env;
+  std::string err;
+  ASSERT_TRUE(parse_listen_env("42", "2", nullptr, 42, env, err)) << err;
+  EXPECT_EQ(env.count, 2);
+  EXPECT_TRUE(env.names.empty());
+  ASSERT_TRUE(parse_listen_env("42", "2", "https:alt", 42, env, err)) << err;
+  EXPECT_EQ(env.names, (std::vector<std::string>{"https", "alt"}));
+  ASSERT_TRUE(parse_listen_env("42", "1", "", 42, env, err)) << err;  // one unnamed
+  EXPECT_EQ(env.names, (std::vector<std::string>{""}));
+  // Not for us: the variables were meant for another process (e.g. our parent).
+  ASSERT_TRUE(parse_listen_env("41", "2", nullptr, 42, env, err));
+  EXPECT_EQ(env.count, 0);
+  ASSERT_TRUE(parse_listen_env(nullptr, "2", nullptr, 42, env, err));
+  EXPECT_EQ(env.count, 0);
+  ASSERT_TRUE(parse_listen_env("42", nullptr, nullptr, 42, env, err));
+  EXPECT_EQ(env.count, 0);
+  EXPECT_FALSE(parse_listen_env("x42", "2", nullptr, 42, env, err));
+  EXPECT_EQ(err, "LISTEN_PID: 'x42' is not a process id");
+  EXPECT_FALSE(parse_listen_env("42", "-1", nullptr, 42, env, err));
+  EXPECT_EQ(err, "LISTEN_FDS: '-1' is not a number of descriptors (0-1024)");
+  EXPECT_FALSE(parse_listen_env("42", "2x", nullptr, 42, env, err));
+  EXPECT_FALSE(parse_listen_env("42", "", nullptr, 42, env, err));
+  EXPECT_FALSE(parse_listen_env("42", "2", "a:b:c", 42, env, err));
+  EXPECT_EQ(err, "LISTEN_FDNAMES names 3 descriptor(s), LISTEN_FDS says 2");
+}
+
+// The variables are gone after reading (a program we start must not take our sockets), also
+// when they were not for us.
+TEST(SocketActivation, UnsetsTheVariablesAndChecksTheDescriptors) {
+  std::vector<int> fds;
+  std::string err;
+  ::setenv("LISTEN_PID", "1", 1);
+  ::setenv("LISTEN_FDS", "1", 1);
+  ::setenv("LISTEN_FDNAMES", "x", 1);
+  ASSERT_TRUE(take_activated_listeners("127.0.0.1", 0, fds, err)) << err;
+  EXPECT_TRUE(fds.empty());
+  for (const char* v : {"LISTEN_PID", "LISTEN_FDS", "LISTEN_FDNAMES"}) {
+    EXPECT_EQ(std::getenv(v), nullptr) << v;
+  }
+  // Descriptor 3 is whatever this test process has there (a file, a pipe, the ring…) or
+  // nothing: not a listening socket on 127.0.0.1 either way.
+  ::setenv("LISTEN_PID", std::to_string(::getpid()).c_str(), 1);
+  ::setenv("LISTEN_FDS", "1", 1);
+  EXPECT_FALSE(take_activated_listeners("127.0.0.1", 0, fds, err));
+  EXPECT_NE(err.find("inherited descriptor 3"), std::string::npos) << err;
+  EXPECT_EQ(std::getenv("LISTEN_FDS"), nullptr);
+}
+
+TEST(SocketActivation, AListenerMustBeOnTheConfiguredAddressAndPort) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)), 0);
+  std::string err;
+  EXPECT_FALSE(listener_matches(fd, "127.0.0.1", 0, "fd", err)) << "bound, not listening";
+  EXPECT_EQ(err, "fd is not a listening TCP socket");
+  ASSERT_EQ(::listen(fd, 1), 0);
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::uint16_t port = ntohs(a.sin_port);
+  EXPECT_TRUE(listener_matches(fd, "127.0.0.1", port, "fd", err)) << err;
+  EXPECT_TRUE(listener_matches(fd, "127.0.0.1", 0, "fd", err)) << err;
+  EXPECT_FALSE(listener_matches(fd, "127.0.0.1", static_cast<std::uint16_t>(port + 1), "fd", err));
+  EXPECT_EQ(err, "fd listens on 127.0.0.1:" + std::to_string(port) +
+                     ", not on --bind 127.0.0.1 --port " + std::to_string(port + 1));
+  EXPECT_FALSE(listener_matches(fd, "0.0.0.0", port, "fd", err));
+  EXPECT_FALSE(listener_matches(fd, "::1", port, "fd", err));
+  ::close(fd);
 }
 
 }  // namespace
