@@ -181,9 +181,11 @@ struct server_config {
   std::chrono::milliseconds shutdown_deadline{5'000};
 
   /// How often the process checks whether to give freed heap memory back to the kernel (glibc
-  /// `malloc_trim`): it does when at least `memory_trim_threshold` bytes, and more than are in
-  /// use, lie free in the heap — after a burst of connections, RSS falls back to what the live
-  /// ones use instead of staying at the peak. Process-wide (one loop trims for all). 0 disables.
+  /// `malloc_trim`): it does when the resident set has grown by `memory_trim_threshold` bytes
+  /// since the last trim and the heap holds free memory — after a burst of connections, RSS
+  /// falls back to what the live ones use instead of staying at the peak; a growing or idle
+  /// server trims at most once per threshold of growth. Process-wide (one loop trims for all).
+  /// 0 disables.
   std::chrono::milliseconds memory_trim_interval{10'000};
   std::size_t memory_trim_threshold = 16 * 1024 * 1024;
 

@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "server/memory_trim.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <charconv>
+#include <cstring>
 
 #if defined(__GLIBC__)
 #include <malloc.h>
@@ -12,7 +17,25 @@ namespace ns::server {
 namespace {
 // Process-wide: several loops share one heap, one trim serves them all.
 std::atomic<std::uint64_t> next_check_ms{0};
+// RSS right after the last trim; written only by the loop that won this interval's check.
+std::atomic<std::size_t> resident_after_trim{0};
 }  // namespace
+
+std::size_t read_resident() noexcept {
+  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buf[128];
+  const ssize_t n = ::read(fd, buf, sizeof buf);
+  ::close(fd);
+  if (n <= 0) return 0;
+  // "size resident shared ...", in pages.
+  const char* end = buf + n;
+  const char* p = static_cast<const char*>(std::memchr(buf, ' ', static_cast<std::size_t>(n)));
+  if (p == nullptr) return 0;
+  std::size_t pages = 0;
+  if (std::from_chars(p + 1, end, pages).ec != std::errc{}) return 0;
+  return pages * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
 
 heap_figures read_heap() noexcept {
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
@@ -32,10 +55,14 @@ std::size_t memory_trimmer::maybe_trim(std::uint64_t now_ms) noexcept {
     return 0;  // another loop took this turn
   }
   const heap_figures before = read_heap();
-  if (!worth_trimming(before, threshold_)) return 0;
+  if (!worth_trimming(before, read_resident(),
+                      resident_after_trim.load(std::memory_order_relaxed), threshold_)) {
+    return 0;
+  }
 #if defined(__GLIBC__)
   ::malloc_trim(0);
 #endif
+  resident_after_trim.store(read_resident(), std::memory_order_relaxed);
   return before.free;
 }
 

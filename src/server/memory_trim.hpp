@@ -5,9 +5,12 @@
 // glibc keeps pages it has freed in the middle of the heap: after a flood of 10,000 connections
 // closes, the process would keep its peak RSS for ever (and each later burst, fragmenting
 // differently, raises the peak a little). An operator reads that as a leak. Every `interval`
-// one loop of the process looks at the heap and, when the free part is both large and larger
-// than the part in use, calls malloc_trim. The condition keeps a busy server (whose free heap is
-// a small fraction of its used heap) from trimming and faulting the same pages back in.
+// one loop of the process looks at its RSS and, when it has grown by `threshold` since the last
+// trim and the heap holds free bytes, calls malloc_trim. Growth of RSS, not the free heap's
+// share, is the trigger: after a burst the free heap may be smaller than the part in use (caches,
+// pools, fragmentation) and still be tens of MiB of RSS the kernel could have back; a trim at
+// most once per `threshold` of growth keeps a busy, growing server from trimming and faulting
+// the same pages back in, and an idle one from trimming again what it gave back already.
 
 #include <chrono>
 #include <cstddef>
@@ -24,9 +27,15 @@ struct heap_figures {
 /// sanitizer's allocator is in place of glibc's).
 heap_figures read_heap() noexcept;
 
-/// Whether a heap with these figures is worth trimming.
-constexpr bool worth_trimming(heap_figures h, std::size_t threshold) noexcept {
-  return h.free >= threshold && h.free >= h.in_use;
+/// The process's resident set in bytes (/proc/self/statm); 0 if it cannot be read.
+std::size_t read_resident() noexcept;
+
+/// Whether to trim: RSS has grown by `threshold` since it was `resident_after_last` (right after
+/// the last trim; 0 before the first) and the heap holds something to give back. The walk
+/// malloc_trim does costs in proportion to the free chunks, so a small free heap is cheap.
+constexpr bool worth_trimming(heap_figures h, std::size_t resident, std::size_t resident_after_last,
+                              std::size_t threshold) noexcept {
+  return h.free > 0 && resident >= resident_after_last + threshold;
 }
 
 class memory_trimmer {

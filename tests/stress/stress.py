@@ -30,9 +30,8 @@ SCENARIOS = {"flood": flood, "abrupt": abrupt, "slow": slow, "hostile": hostile,
 # Sizes per scale. ci: whole set in a few minutes on 2 cores under ASan; full: issue 10's sizes.
 SCALES = {
     "ci": {
-        # 2,500: enough growth that the freed heap outweighs what the server keeps using and
-        # passes server_config::memory_trim_threshold (16 MiB), the conditions for giving it
-        # back. 1,500 were enough at 22 KB per connection; at 16 KB (the request parser no
+        # 2,500: enough growth to pass server_config::memory_trim_threshold (16 MiB of RSS
+        # growth since the last trim), the condition for giving it back. 1,500 were enough at 22 KB per connection; at 16 KB (the request parser no
         # longer reserves its limits) they free 12 MiB, which the server rightly keeps, and
         # the settle criterion was decided by a few hundred KiB. Release build, 2,500: loaded
         # 58.7 MB, settled 37.2 MB after the trim (limit 50 MB).

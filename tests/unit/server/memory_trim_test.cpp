@@ -25,12 +25,25 @@ std::size_t resident_bytes() {
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
-TEST(MemoryTrim, TrimsOnlyALargeFreeHeapThatOutweighsTheUsedOne) {
-  EXPECT_FALSE(worth_trimming({.in_use = 0, .free = 15 * MiB}, 16 * MiB));  // below threshold
-  EXPECT_TRUE(worth_trimming({.in_use = 0, .free = 16 * MiB}, 16 * MiB));
-  EXPECT_TRUE(worth_trimming({.in_use = 100 * MiB, .free = 100 * MiB}, 16 * MiB));
-  // A busy server: lots free in absolute terms, but less than what its connections use.
-  EXPECT_FALSE(worth_trimming({.in_use = 400 * MiB, .free = 100 * MiB}, 16 * MiB));
+TEST(MemoryTrim, TrimsOncePerThresholdOfResidentGrowth) {
+  const heap_figures some_free{.in_use = 30 * MiB, .free = 12 * MiB};
+  // RSS 15 MiB above what the last trim left: not yet.
+  EXPECT_FALSE(worth_trimming(some_free, 115 * MiB, 100 * MiB, 16 * MiB));
+  EXPECT_TRUE(worth_trimming(some_free, 116 * MiB, 100 * MiB, 16 * MiB));
+  // After a burst the free heap may be smaller than the part in use and still worth giving back
+  // (a stress flood's first round left 12 MiB free beside 30 MiB in use, RSS 24 MiB up).
+  EXPECT_TRUE(worth_trimming(some_free, 44 * MiB, 0, 16 * MiB));
+  // Nothing free: nothing to give, whatever RSS did (a server growing its live connections).
+  EXPECT_FALSE(worth_trimming({.in_use = 400 * MiB, .free = 0}, 500 * MiB, 100 * MiB, 16 * MiB));
+  // An idle server that gave its pages back does not trim them again.
+  EXPECT_FALSE(worth_trimming({.in_use = 10 * MiB, .free = 40 * MiB}, 30 * MiB, 30 * MiB, 16 * MiB));
+}
+
+TEST(MemoryTrim, ReadsTheResidentSet) {
+  const std::size_t r = ns::server::read_resident();
+  const std::size_t ref = resident_bytes();
+  EXPECT_GT(r, 0u);
+  EXPECT_LT(r > ref ? r - ref : ref - r, MiB);  // two reads a few allocations apart
 }
 
 // The tests below share the process-wide schedule, so their clocks only move forward.
