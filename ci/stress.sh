@@ -5,8 +5,8 @@
 #   1. ns_serve built with ASan + UBSan (preset dev): every scenario (flood, abrupt, slow,
 #      hostile, soak, stalled); any sanitizer report fails the run. Sanitizers slow the server down
 #      several times, so the fresh-client p99 limit of this pass is NS_STRESS_ASAN_P99_MS.
-#   2. the release build: flood, slow, soak with the RSS criteria (memory figures, bytes per
-#      connection, p99 < 100 ms of the fresh client under attack). Only this pass checks the
+#   2. the release build: flood, slow, soak, memcap with the RSS criteria (memory figures, bytes
+#      per connection, p99 < 100 ms of the fresh client under attack, RSS under --max-memory). Only this pass checks the
 #      soak's RSS growth; the sanitizer passes print "RSS growth: not checked (reason)".
 #   3. ThreadSanitizer build (preset tsan), --threads 2: every scenario at the `tsan` scale.
 #
@@ -76,7 +76,7 @@ for pass in $passes; do
       run asan dev --scale "$scale" --p99-ms "$slow_p99" ;;
     release)
       build release
-      run release release --scale "$scale" --scenario flood,slow,soak --rss-checks \
+      run release release --scale "$scale" --scenario flood,slow,soak,memcap --rss-checks \
         --p99-ms "$release_p99" ;;
     tsan)
       build tsan

@@ -189,6 +189,21 @@ struct server_config {
   std::chrono::milliseconds memory_trim_interval{10'000};
   std::size_t memory_trim_threshold = 16 * 1024 * 1024;
 
+  /// Cap on the memory connections hold (TLS state, parsers, output queues, WebSocket messages,
+  /// zlib streams: `server_stats::memory`), for the whole process: every loop with a cap adds
+  /// its connections' bytes to one sum. Above the cap the loops close new connections at accept
+  /// (`memory.refused`), then, until the sum is below 80 % of the cap, connections still in
+  /// their handshake, idle keep-alive connections, and the connections with the most memory
+  /// among those with output waiting (`memory.shed_connections`; a WebSocket reports 1013);
+  /// below 80 % they accept again. Counted every
+  /// 100 ms and whenever output queues grew by 1/16 of the cap since: the sum may pass the cap
+  /// by what connections add in between. Counted too: each loop's pool of output buffers
+  /// (dropped first over the cap). Not counted: the receive buffer ring (recv_buffer_count x
+  /// recv_buffer_size per loop), the file cache and read pools (their own bounds). With a cap,
+  /// glibc's mmap threshold is fixed at 256 KiB for the process (large buffers are given back
+  /// to the kernel when freed, so RSS follows the count). 0: no cap.
+  std::size_t max_memory = 0;
+
   http_limits http;
   ws_limits ws;
   websocket_config websocket;  ///< upgrade, permessage-deflate, pings, timeouts

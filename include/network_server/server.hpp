@@ -19,6 +19,7 @@
 #include <ranges>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include <network_server/application_methods.hpp>
 #include <network_server/config.hpp>
@@ -210,6 +211,11 @@ class network_server {
   /// cache hits, errors by kind; see stats.hpp). Loop thread only (a callback, or a function
   /// given to `post` — how another thread collects them).
   [[nodiscard]] server_stats stats() const noexcept;
+
+  /// The @p n open connections holding the most memory, largest first, with their bytes by
+  /// kind, peer and protocol (the status page's view of `server_stats::memory`). Counted when
+  /// called: O(open connections). Loop thread only, like `stats`.
+  [[nodiscard]] std::vector<connection_memory> largest_connections(std::size_t n) const;
 
   // ---- WebSocket (RFC 6455, RFC 7692) -------------------------------------------------------
 

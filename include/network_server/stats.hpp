@@ -8,8 +8,53 @@
 /// hot path): read them on that thread, or from another thread through `network_server::post`.
 
 #include <cstdint>
+#include <string>
+
+#include <network_server/types.hpp>
 
 namespace ns {
+
+/// Bytes of memory held by connections, by kind (see README "Memory"). Summed from every open
+/// connection when asked, never kept on the hot path.
+struct memory_by_kind {
+  /// TLS state: during the handshake a fixed estimate of OpenSSL's SSL object (measured, see
+  /// tls::session::handshake_state_bytes), after it our record layer; plus the ciphertext
+  /// buffers
+  std::uint64_t tls = 0;
+  std::uint64_t input = 0;      ///< request parser, held input, a pending PROXY header
+  std::uint64_t output = 0;     ///< output queues, responses in progress, WebSocket frames
+  std::uint64_t websocket = 0;  ///< WebSocket message reassembly (inflated)
+  std::uint64_t zlib = 0;       ///< deflate/inflate streams, counted by zlib's allocator hook
+
+  [[nodiscard]] std::uint64_t total() const noexcept {
+    return tls + input + output + websocket + zlib;
+  }
+  memory_by_kind& operator+=(const memory_by_kind& o) noexcept {
+    tls += o.tls;
+    input += o.input;
+    output += o.output;
+    websocket += o.websocket;
+    zlib += o.zlib;
+    return *this;
+  }
+};
+
+/// The memory cap (`server_config::max_memory`) and what it did.
+struct memory_counters {
+  memory_by_kind accounted;            ///< what this loop's open connections hold now, by kind
+  std::uint64_t shed_connections = 0;  ///< connections closed to get back under the cap
+  std::uint64_t refused = 0;           ///< connections closed at accept while over the cap
+  std::uint64_t limit = 0;             ///< server_config::max_memory (0: no cap)
+  bool over_cap = false;               ///< above the high-water mark (and not yet below low)
+};
+
+/// One connection of `network_server::largest_connections`.
+struct connection_memory {
+  client_num_t client = invalid_client;
+  std::string peer;           ///< "ip:port" of the peer (the PROXY header's client if any)
+  const char* kind = "http";  ///< "http", "ws" (what it speaks now)
+  memory_by_kind bytes;
+};
 
 /// Why connections ended badly, one counter per kind.
 struct error_counters {
@@ -56,8 +101,9 @@ struct server_stats {
   /// input, responses in progress, WebSocket message buffers (TLS state and zlib streams are
   /// not counted). Idle connections free theirs, so this follows the busy ones.
   std::uint64_t connection_bytes = 0;
-  error_counters errors;                ///< connections that ended in an error, by kind
-  topic_counters topics;                ///< publish/subscribe on this loop
+  memory_counters memory;  ///< accounted connection memory by kind, and the cap's counters
+  error_counters errors;   ///< connections that ended in an error, by kind
+  topic_counters topics;   ///< publish/subscribe on this loop
 };
 
 }  // namespace ns

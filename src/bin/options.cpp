@@ -29,6 +29,23 @@ bool parse_amount(std::string_view text, unsigned long lo, unsigned long hi, con
   return false;
 }
 
+// A size in bytes with an optional K, M or G suffix (powers of 1024): "64M", "1G", "65536".
+bool parse_size(std::string_view text, std::size_t& out) {
+  constexpr std::string_view suffixes = "kmg";
+  unsigned shift = 0;
+  if (!text.empty()) {
+    const std::size_t i = suffixes.find(static_cast<char>(text.back() | 0x20));  // lower case
+    if (i != std::string_view::npos) {
+      shift = 10 * static_cast<unsigned>(i + 1);
+      text.remove_suffix(1);
+    }
+  }
+  unsigned long n = 0;
+  if (!parse_uint(text, (1ul << 50) >> shift, n)) return false;
+  out = static_cast<std::size_t>(n) << shift;
+  return true;
+}
+
 // "max_connections" and "max-connections" name the same setting.
 std::string canonical(std::string_view name) {
   std::string s(name);
@@ -58,6 +75,10 @@ std::string usage() {
          "  --plain            serve plaintext HTTP (only behind a TLS-terminating proxy;\n"
          "                     default off)\n"
          "  --max-connections N  per thread (default 10000)\n"
+         "  --max-memory SIZE  cap on what connections hold in the whole process, e.g. 64M or\n"
+         "                     1G: above it new connections are closed at accept and idle and\n"
+         "                     then the largest slow connections are shed, down to 80 %\n"
+         "                     (default: none)\n"
          "  --handshake-timeout S  seconds to finish the TLS handshake (default 10)\n"
          "  --header-timeout S     seconds to receive a request's headers (default 10)\n"
          "  --idle-timeout S       seconds a keep-alive connection may stay idle (default 60)\n"
@@ -141,6 +162,7 @@ bool known_setting(std::string_view name) {
                                                "shutdown-deadline",
                                                "threads",
                                                "max-connections",
+                                               "max-memory",
                                                "log-level",
                                                "access-log",
                                                "access-log-format",
@@ -290,6 +312,12 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
       return false;
     }
     out.server.max_connections = static_cast<unsigned>(n);
+  } else if (a == "max-memory") {
+    // At least 1 MiB: a smaller cap is a missing suffix ("64" for "64M"), not a plan.
+    if (!parse_size(v, out.server.max_memory) || out.server.max_memory < (1u << 20)) {
+      error = flag + ": '" + std::string(v) + "' is not a size of at least 1M (e.g. 64M, 1G)";
+      return false;
+    }
   } else if (a == "log-level") {
     if (!parse_log_level(v, out.level)) {
       error = flag + ": '" + std::string(v) + "' is not one of debug, info, warn, error, off";

@@ -3,6 +3,8 @@
 
 #include <mutex>
 
+#include "bin/status_memory.hpp"
+
 namespace ns::serve {
 namespace {
 
@@ -10,6 +12,7 @@ namespace {
 struct collection {
   std::mutex mutex;
   server_stats total;
+  std::vector<connection_memory> largest;
   std::size_t remaining = 0;
 };
 
@@ -27,6 +30,7 @@ void add_stats(server_stats& t, const server_stats& s) {
   t.cache_hits += s.cache_hits;
   t.cache_misses += s.cache_misses;
   t.connection_bytes += s.connection_bytes;
+  add_memory(t.memory, s.memory);
   t.errors.tls_handshake += s.errors.tls_handshake;
   t.errors.tls += s.errors.tls;
   t.errors.tls_truncated += s.errors.tls_truncated;
@@ -45,7 +49,8 @@ void add_stats(server_stats& t, const server_stats& s) {
 }  // namespace
 
 std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t log_dropped,
-                       const redis_engine_stats* redis) {
+                       const redis_engine_stats* redis,
+                       std::span<const connection_memory> largest) {
   auto field = [](std::string& out, const char* name, std::uint64_t v, bool last = false) {
     out += '"';
     out += name;
@@ -60,6 +65,7 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   field(j, "buffer_bytes", s.connection_bytes);
   field(j, "total", s.connections_total, true);
   j += "}, ";
+  append_memory_json(j, s.memory, largest);
   field(j, "requests", s.requests);
   field(j, "responses", s.responses);
   j += "\"bytes\": {";
@@ -130,8 +136,8 @@ void status_hub::answer(network_server& origin, client_num_t client_num, bool he
       col->total.topics.published = h.published;
     }
     const redis_engine_stats r = redis != nullptr ? redis->stats() : redis_engine_stats{};
-    const std::string body =
-        stats_json(col->total, threads, log ? log->dropped() : 0, redis != nullptr ? &r : nullptr);
+    const std::string body = stats_json(col->total, threads, log ? log->dropped() : 0,
+                                        redis != nullptr ? &r : nullptr, col->largest);
     std::string response =
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
         "Content-Length: " +
@@ -150,6 +156,8 @@ void status_hub::answer(network_server& origin, client_num_t client_num, bool he
       {
         std::lock_guard lock(col->mutex);
         add_stats(col->total, s->stats());
+        keep_largest(col->largest, s->largest_connections(status_largest_connections),
+                     status_largest_connections);
       }
       done_one();
     });

@@ -8,6 +8,7 @@
 // status path, which is answered here.
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -41,9 +42,10 @@ class status_hub {
 };
 
 /// The JSON document of the status endpoint (exposed for tests); with @p redis, a "redis"
-/// object with the engine's counters.
+/// object with the engine's counters; @p largest: the connections holding the most memory.
 std::string stats_json(const server_stats& total, std::size_t threads, std::uint64_t log_dropped,
-                       const redis_engine_stats* redis = nullptr);
+                       const redis_engine_stats* redis = nullptr,
+                       std::span<const connection_memory> largest = {});
 
 class instrumented_app : public application_methods {
  public:

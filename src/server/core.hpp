@@ -38,6 +38,7 @@
 #include "server/conn_error.hpp"
 #include "server/debug_registry.hpp"
 #include "server/handler.hpp"
+#include "server/memory_cap.hpp"
 #include "server/memory_trim.hpp"
 #include "server/proxy_preamble.hpp"
 #include "server/server_file.hpp"
@@ -191,6 +192,21 @@ class network_server::impl {
   std::vector<client_num_t> to_trim_;  // went idle; buffers are freed if they stay idle
   std::uint64_t next_trim_ms_ = 0;
 
+  // ---- memory accounting and the cap (memory_cap.cpp)
+ public:
+  /// Adds what @p t's connection holds to @p m, by kind.
+  static void account(const transport& t, memory_by_kind& m) noexcept;
+  /// The @p n connections holding the most memory (a status request; not the hot path).
+  [[nodiscard]] std::vector<connection_memory> largest_connections(std::size_t n);
+
+ private:
+  /// Once per loop iteration: counts and sheds when a count is due (memory_cap.cpp).
+  void watch_memory();
+  void enforce_memory_cap();
+  /// At accept: closes @p fd (counted) and returns true while over the cap.
+  bool refuse_over_cap(int fd);
+  std::uint64_t next_memory_count_ms_ = 0;
+
   // ---- counters (stats.cpp)
   void note_handshake(const transport& t) noexcept;
   void note_closed(const transport& t) noexcept;
@@ -204,6 +220,7 @@ class network_server::impl {
   std::unique_ptr<server::proxy_policy> proxy_ = server::make_proxy_policy(config_.proxy_protocol);
   std::uint64_t next_ticket_check_ms_ = 0;
   server::memory_trimmer trimmer_{config_.memory_trim_interval, config_.memory_trim_threshold};
+  server::memory_budget cap_{config_.max_memory};
   io::ring ring_;
   std::optional<io::buffer_ring> buffers_;
   io::slot_map<transport> conns_;

@@ -24,7 +24,7 @@ class raw_handler final : public protocol_handler {
   void on_timer() override {}                                              // none is set
   void on_completion(io::op_kind kind, const io_uring_cqe& cqe) override;
   [[nodiscard]] bool quiescent() const noexcept override { return false; }  // the app's buffers
-  [[nodiscard]] std::size_t footprint() const noexcept override { return 0; }
+  void account(memory_by_kind&) const noexcept override {}
   void report_closed(application_methods& app, client_num_t c) override;
 
   int read(std::span<std::byte> buf, std::span<const iovec> iov, bool vector);
@@ -50,7 +50,7 @@ class event_handler final : public protocol_handler {
   void on_timer() override {}                                              // none is set
   void on_completion(io::op_kind kind, const io_uring_cqe& cqe) override;
   [[nodiscard]] bool quiescent() const noexcept override { return false; }
-  [[nodiscard]] std::size_t footprint() const noexcept override { return 0; }
+  void account(memory_by_kind&) const noexcept override {}
   void fail_owed() override;
   void report_closed(application_methods&, client_num_t) override {}  // prepare reported it
 

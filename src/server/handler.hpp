@@ -3,7 +3,7 @@
 // The protocol handler a transport carries: the one interface between the loop and what a
 // connection speaks. The loop feeds it plaintext, tells it when the peer took bytes, when its
 // timer fired, when the server drains, and asks whether it is at a safe point (quiescent) and
-// what it holds (footprint). It never asks which protocol it drives; the public API's guard
+// what it holds (account). It never asks which protocol it drives; the public API's guard
 // (api_guard.hpp) is the one place that does, to refuse a call of the wrong kind.
 //
 // A handler is owned by its transport and lives exactly as long as the slot (or until an
@@ -19,6 +19,7 @@
 
 #include <network_server/application_methods.hpp>
 #include <network_server/server.hpp>
+#include <network_server/stats.hpp>
 
 #include "io/op.hpp"
 #include "server/transport.hpp"
@@ -28,8 +29,23 @@ namespace ns::server {
 /// The loop a handler runs on (core.hpp).
 using core = network_server::impl;
 
-/// What a handler speaks. Only the API guard reads it.
+/// What a handler speaks. Only the API guard reads it (and reports name it).
 enum class handler_kind : std::uint8_t { http1, websocket, raw, event };
+
+/// A short name of @p k for reports (status JSON): "http", "ws", "raw", "event".
+[[nodiscard]] constexpr const char* kind_name(handler_kind k) noexcept {
+  switch (k) {
+    case handler_kind::http1:
+      return "http";
+    case handler_kind::websocket:
+      return "ws";
+    case handler_kind::raw:
+      return "raw";
+    case handler_kind::event:
+      return "event";
+  }
+  return "?";
+}
 
 class protocol_handler {
  public:
@@ -67,8 +83,15 @@ class protocol_handler {
   [[nodiscard]] virtual bool quiescent() const noexcept = 0;
   /// Frees buffers kept for reuse; called only when quiescent.
   virtual void release_memory() noexcept {}
-  /// Bytes of memory the handler holds beyond its own size (buffers, protocol state).
-  [[nodiscard]] virtual std::size_t footprint() const noexcept = 0;
+  /// Adds the memory the handler holds beyond its own size (buffers, protocol state) to @p m,
+  /// by kind (memory accounting: server_stats::memory, --max-memory).
+  virtual void account(memory_by_kind& m) const noexcept = 0;
+  /// Between requests: closing the connection loses nothing its peer waits for (an idle HTTP
+  /// keep-alive connection). Over the memory cap these go first (memory_cap.cpp).
+  [[nodiscard]] virtual bool expendable() const noexcept { return false; }
+  /// The connection is about to be closed to relieve memory (the cap): what the application
+  /// hears should say so (a WebSocket reports 1013, Try Again Later).
+  virtual void on_shed() noexcept {}
   /// The transport is being finalized (fd closed, queued writes failed, handle still valid):
   /// fail what is still owed to the application.
   virtual void fail_owed() {}

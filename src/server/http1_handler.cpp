@@ -284,14 +284,19 @@ bool http1_handler::quiescent() const noexcept {
   return phase_ == phase::idle;
 }
 
+bool http1_handler::expendable() const noexcept {
+  return quiescent();  // idle: waiting for the first byte of the next request
+}
+
 void http1_handler::release_memory() noexcept {
   parser_.release_storage();
   std::vector<std::byte>().swap(inbuf_);
   ex_.release();
 }
 
-std::size_t http1_handler::footprint() const noexcept {
-  return parser_.reserved_bytes() + inbuf_.capacity() + ex_.footprint();
+void http1_handler::account(memory_by_kind& m) const noexcept {
+  m.input += parser_.reserved_bytes() + inbuf_.capacity();
+  m.output += ex_.footprint();
 }
 
 void http1_handler::report_closed(application_methods& app, client_num_t c) {

@@ -37,7 +37,8 @@ class http1_handler final : public protocol_handler {
   void on_completion(io::op_kind kind, const io_uring_cqe& cqe) override;
   [[nodiscard]] bool quiescent() const noexcept override;
   void release_memory() noexcept override;
-  [[nodiscard]] std::size_t footprint() const noexcept override;
+  void account(memory_by_kind& m) const noexcept override;
+  [[nodiscard]] bool expendable() const noexcept override;
   void drain() override;
   void fail_owed() override;
   void report_closed(application_methods& app, client_num_t c) override;

@@ -123,7 +123,9 @@ int network_server::impl::run() {
       // Deferred work runs between completions, never inside a callback of the same connection.
       if (!to_resume_.empty()) run_deferred();
       if (!to_finalize_.empty()) finalize_closed();
+      watch_memory();  // per completion: one batch can queue many echoes of big messages
     });
+    watch_memory();
     tick();
   }
   {
@@ -222,6 +224,10 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
   const int fd = cqe.res;
   if (stopping_) {
     close(fd);
+    return;
+  }
+  if (refuse_over_cap(fd)) {
+    if (!accept_armed_) arm_accept();
     return;
   }
   if (proxy_ && refuse_untrusted(fd)) {

@@ -94,6 +94,10 @@ server_stats network_server::stats() const noexcept {
   return impl_->stats();
 }
 
+std::vector<connection_memory> network_server::largest_connections(std::size_t n) const {
+  return impl_->largest_connections(n);
+}
+
 int network_server::websocket_write(client_num_t client_num, std::span<const std::byte> data,
                                     ws_message_type type) {
   const iovec v{const_cast<std::byte*>(data.data()), data.size()};

@@ -59,6 +59,8 @@ buffer_pool& pool() noexcept {
   return p;
 }
 
+thread_local std::size_t grown_bytes = 0;  // see output_queue::take_growth()
+
 }  // namespace
 
 std::span<std::byte> output_queue::prepare(std::size_t n) {
@@ -66,6 +68,7 @@ std::span<std::byte> output_queue::prepare(std::size_t n) {
   if (need > filling_.capacity) {
     // Geometric growth (amortised O(1) per byte); the bytes already written move once.
     queue_buffer bigger = pool().take(std::max(need, 2 * filling_.capacity));
+    grown_bytes += bigger.capacity - filling_.capacity;
     if (filling_used_ != 0) std::memcpy(bigger.data.get(), filling_.data.get(), filling_used_);
     pool().give(std::move(filling_));
     filling_ = std::move(bigger);
@@ -121,6 +124,14 @@ void output_queue::release() noexcept {
   marks_head_ = 0;
 }
 
+std::size_t output_queue::take_growth() noexcept {
+  return std::exchange(grown_bytes, 0);
+}
+
+std::size_t output_queue::peek_growth() noexcept {
+  return grown_bytes;
+}
+
 std::size_t output_queue::release_unused_pool() noexcept {
   buffer_pool& p = pool();
   const std::size_t freed = p.touched ? 0 : p.bytes;
@@ -129,6 +140,14 @@ std::size_t output_queue::release_unused_pool() noexcept {
     p.bytes = 0;
   }
   p.touched = false;
+  return freed;
+}
+
+std::size_t output_queue::drop_pool() noexcept {
+  buffer_pool& p = pool();
+  const std::size_t freed = p.bytes;
+  std::vector<queue_buffer>().swap(p.free);
+  p.bytes = 0;
   return freed;
 }
 

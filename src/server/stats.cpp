@@ -14,9 +14,12 @@ server_stats network_server::impl::stats() const noexcept {
   s.cache_misses = cache.misses;
   s.topics = topics_.counters();
   // Summed when asked (a status request), not kept on the hot path.
-  conns_.for_each([&](client_num_t, const transport& t) {
-    s.connection_bytes += t.footprint() + t.handler->footprint();
-  });
+  s.memory.accounted = {};
+  conns_.for_each([&](client_num_t, const transport& t) { account(t, s.memory.accounted); });
+  const memory_by_kind& m = s.memory.accounted;
+  s.connection_bytes = m.input + m.output + m.websocket;
+  s.memory.over_cap = cap_.over();
+  s.memory.limit = config_.max_memory;
   return s;
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include <network_server/stats.hpp>
 #include <network_server/types.hpp>
 
 #include "io/timer_wheel.hpp"
@@ -83,10 +84,12 @@ struct transport {
   /// "ip:port" of the peer, looked up on first use (most connections never need it).
   [[nodiscard]] std::string_view peer_name();
 
-  /// Bytes the transport holds for this connection beyond its fixed size: the output queue's
-  /// buffers and a pending PROXY header (the TLS session's are not counted).
-  [[nodiscard]] std::size_t footprint() const noexcept {
-    return out.capacity() + (preamble ? sizeof(proxy::parser) + preamble->footprint() : 0);
+  /// Adds what the transport holds for this connection beyond its fixed size to @p m: the TLS
+  /// session (tls), the output queue's buffers (output) and a pending PROXY header (input).
+  void account(memory_by_kind& m) const noexcept {
+    if (tls) m.tls += tls->memory_bytes();
+    m.output += out.capacity();
+    if (preamble) m.input += sizeof(proxy::parser) + preamble->footprint();
   }
 };
 

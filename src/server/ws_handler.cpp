@@ -173,8 +173,10 @@ void ws_handler::release_memory() noexcept {
   proto_.release_idle_buffers();
 }
 
-std::size_t ws_handler::footprint() const noexcept {
-  return proto_.buffer_bytes();
+void ws_handler::account(memory_by_kind& m) const noexcept {
+  m.websocket += proto_.message_bytes();
+  m.output += proto_.output_bytes();
+  m.zlib += proto_.zlib_bytes();
 }
 
 void ws_handler::fail_owed() {

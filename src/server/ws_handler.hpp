@@ -29,7 +29,8 @@ class ws_handler final : public protocol_handler {
   void going_away() override;
   [[nodiscard]] bool quiescent() const noexcept override;
   void release_memory() noexcept override;
-  [[nodiscard]] std::size_t footprint() const noexcept override;
+  void account(memory_by_kind& m) const noexcept override;
+  void on_shed() noexcept override { close_code_ = 1013; }
   void fail_owed() override;
   void report_closed(application_methods& app, client_num_t c) override;
 

@@ -85,6 +85,11 @@ class record_layer {
     write_.release();
   }
 
+  /// Cipher contexts allocated now: 0 (idle, released) to 2 (memory accounting).
+  [[nodiscard]] unsigned live_contexts() const noexcept {
+    return static_cast<unsigned>(read_.live()) + static_cast<unsigned>(write_.live());
+  }
+
   /// Why the last `error` happened (static string).
   [[nodiscard]] const char* error_reason() const noexcept { return reason_; }
   /// The alert the peer sent that ended the connection (valid after an error it caused).

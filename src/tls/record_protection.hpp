@@ -60,6 +60,9 @@ class record_protector {
   record_protector(const record_protector&) = delete;
   record_protector& operator=(const record_protector&) = delete;
 
+  /// True while the cipher context is allocated (memory accounting; see release()).
+  [[nodiscard]] bool live() const noexcept { return ctx_ != nullptr; }
+
   /// Encrypts @p plaintext followed by @p inner_type (TLSInnerPlaintext, no padding) into
   /// @p out (`plaintext.size() + 1 + tag_size` bytes), authenticating @p header (the 5-byte
   /// record header). @p plaintext may alias the start of @p out. Uses the next sequence number.

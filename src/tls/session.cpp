@@ -301,6 +301,18 @@ std::size_t session::take_ciphertext(std::span<std::byte> out) {
   return n;
 }
 
+std::size_t session::memory_bytes() const noexcept {
+  const auto heap = [](const std::string& s) {
+    return s.capacity() > std::string().capacity() ? s.capacity() : 0;
+  };
+  if (!io_) return 0;  // moved from
+  std::size_t n = sizeof(detail::session_buffers) + io_->in.capacity() + io_->out.capacity() +
+                  io_->plain.capacity() + heap(facts_.alpn) + heap(facts_.sni) + heap(message_);
+  if (ssl_) n += ssl_state_bytes;
+  if (fast_) n += sizeof(record_layer) + fast_->live_contexts() * cipher_context_bytes;
+  return n;
+}
+
 void session::release_buffers() {
   if (fast_) fast_->release_idle();
   if (io_->plain.empty()) std::vector<std::byte>().swap(io_->plain);

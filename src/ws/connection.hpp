@@ -137,6 +137,16 @@ class connection {
   [[nodiscard]] std::size_t buffer_bytes() const noexcept {
     return msg_.capacity() + out_.capacity() + enc_.capacity();
   }
+  /// Bytes of the assembled (inflated) message buffer.
+  [[nodiscard]] std::size_t message_bytes() const noexcept { return msg_.capacity(); }
+  /// Bytes of the protocol-output and encoding buffers.
+  [[nodiscard]] std::size_t output_bytes() const noexcept {
+    return out_.capacity() + enc_.capacity();
+  }
+  /// Bytes of this connection's own zlib streams (a shared compressor is not its own).
+  [[nodiscard]] std::size_t zlib_bytes() const noexcept {
+    return (inflater_ ? inflater_->zlib_bytes() : 0) + (deflater_ ? deflater_->zlib_bytes() : 0);
+  }
   /// True while inflate state is allocated (for memory accounting tests).
   [[nodiscard]] bool inflater_allocated() const noexcept {
     return inflater_ && inflater_->allocated();

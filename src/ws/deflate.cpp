@@ -4,7 +4,9 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <new>
 
@@ -18,10 +20,41 @@ Bytef* zin(const std::byte* p) noexcept {
   return reinterpret_cast<Bytef*>(const_cast<std::byte*>(p));
 }
 
+// zlib's allocations of one stream, counted (memory accounting: what a connection's deflate
+// and inflate state really cost, window and hash tables included, rather than zlib's
+// documented estimate). Each block carries its size in a header aligned for any type.
+struct counted_stream {
+  z_stream zs{};
+  std::size_t bytes = 0;
+
+  counted_stream() {
+    zs.opaque = this;
+    zs.zalloc = [](voidpf opaque, uInt items, uInt size) -> voidpf {
+      const std::size_t n = std::size_t{items} * size;
+      void* p = std::malloc(n + header);
+      if (p == nullptr) return Z_NULL;
+      std::memcpy(p, &n, sizeof n);
+      static_cast<counted_stream*>(opaque)->bytes += n + header;
+      return static_cast<char*>(p) + header;
+    };
+    zs.zfree = [](voidpf opaque, voidpf address) {
+      if (address == Z_NULL) return;
+      void* p = static_cast<char*>(address) - header;
+      std::size_t n = 0;
+      std::memcpy(&n, p, sizeof n);
+      static_cast<counted_stream*>(opaque)->bytes -= n + header;
+      std::free(p);
+    };
+  }
+  counted_stream(const counted_stream&) = delete;
+  counted_stream& operator=(const counted_stream&) = delete;
+
+  static constexpr std::size_t header = alignof(std::max_align_t);
+};
+
 }  // namespace
 
-struct deflater::impl {
-  z_stream zs{};
+struct deflater::impl : counted_stream {
   ~impl() { deflateEnd(&zs); }
 };
 
@@ -72,10 +105,17 @@ bool deflater::compress(std::span<const std::byte> message, byte_buffer& out) {
   return true;
 }
 
-struct inflater::impl {
-  z_stream zs{};
+struct inflater::impl : counted_stream {
   ~impl() { inflateEnd(&zs); }
 };
+
+std::size_t deflater::zlib_bytes() const noexcept {
+  return z_ ? sizeof(impl) + z_->bytes : 0;
+}
+
+std::size_t inflater::zlib_bytes() const noexcept {
+  return z_ ? sizeof(impl) + z_->bytes : 0;
+}
 
 inflater::inflater(int window_bits, bool no_context_takeover) noexcept
     : window_bits_(window_bits), no_context_takeover_(no_context_takeover) {}

@@ -36,6 +36,9 @@ class deflater {
   bool compress(std::span<const std::byte> message, byte_buffer& out);
 
   [[nodiscard]] int window_bits() const noexcept { return window_bits_; }
+  /// Heap bytes of the zlib stream (window, hash tables), counted by its allocator; 0 before
+  /// first use.
+  [[nodiscard]] std::size_t zlib_bytes() const noexcept;
   [[nodiscard]] bool no_context_takeover() const noexcept { return no_context_takeover_; }
 
  private:
@@ -76,6 +79,8 @@ class inflater {
 
   /// True while zlib state is allocated.
   [[nodiscard]] bool allocated() const noexcept { return z_ != nullptr; }
+  /// Heap bytes of the zlib stream (window, state), counted by its allocator; 0 when released.
+  [[nodiscard]] std::size_t zlib_bytes() const noexcept;
 
  private:
   inflate_status run(std::span<const std::byte> piece, byte_buffer& out, std::size_t limit,

@@ -15,6 +15,7 @@
 #include "bin/options.hpp"
 #include "bin/socket_activation.hpp"
 #include "bin/status.hpp"
+#include "bin/status_memory.hpp"
 #include "bin/ws_endpoints.hpp"
 #include "support/process.hpp"
 
@@ -177,6 +178,34 @@ TEST(Options, TuningFlagsRejectWhatTheyCannotMean) {
   }
 }
 
+TEST(Options, MaxMemoryTakesASizeFromTheFlagOrTheFile) {
+  ns::test::temp_dir dir;
+  const std::string conf = dir.write("s.conf", "max-memory = 1G\n");
+  const char* from_file[] = {"ns_serve", "--config", conf.c_str()};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(3, const_cast<char**>(from_file), o, err)) << err;
+  EXPECT_EQ(o.server.max_memory, std::size_t{1} << 30);
+  for (const auto& [text, bytes] : {std::pair<const char*, std::size_t>{"64M", 64u << 20},
+                                    {"4096k", 4u << 20},
+                                    {"2097152", 2u << 20}}) {
+    const char* argv[] = {"ns_serve", "--config", conf.c_str(), "--max-memory", text};
+    options f;
+    ASSERT_TRUE(parse_options(5, const_cast<char**>(argv), f, err)) << err;
+    EXPECT_EQ(f.server.max_memory, bytes) << text;  // the flag wins over the file
+  }
+  options none;
+  const char* plain[] = {"ns_serve"};
+  ASSERT_TRUE(parse_options(1, const_cast<char**>(plain), none, err)) << err;
+  EXPECT_EQ(none.server.max_memory, 0u);  // no cap by default
+  for (const char* bad : {"64", "lots", "64T", "-1M", "M", "100000000000G"}) {
+    const char* argv[] = {"ns_serve", "--max-memory", bad};
+    options b;
+    EXPECT_FALSE(parse_options(3, const_cast<char**>(argv), b, err)) << bad;
+    EXPECT_EQ(err.rfind(std::string("--max-memory: '") + bad + "'", 0), 0u) << err;
+  }
+}
+
 TEST(Options, ProxyProtocolFlagsAndConfigFileReachTheServerConfig) {
   ns::test::temp_dir dir;
   const std::string conf =
@@ -262,6 +291,10 @@ TEST(StatusJson, ContainsEveryCounter) {
   s.cache_misses = 6;
   s.errors.timeouts = 7;
   s.connection_bytes = 9;
+  s.memory.accounted = {1, 2, 3, 4, 5};
+  s.memory.limit = 64;
+  s.memory.shed_connections = 6;
+  s.memory.refused = 7;
   s.topics.topics = 21;
   s.topics.subscriptions = 22;
   s.topics.published = 23;
@@ -271,6 +304,9 @@ TEST(StatusJson, ContainsEveryCounter) {
   const std::string j = stats_json(s, 2, 8);
   EXPECT_EQ(j,
             "{\"threads\": 2, \"connections\": {\"open\": 1, \"buffer_bytes\": 9, \"total\": 2}, "
+            "\"memory\": {\"limit\": 64, \"over_cap\": false, \"shed_connections\": 6, "
+            "\"refused\": 7, \"accounted\": {\"tls\": 1, \"input\": 2, \"output\": 3, "
+            "\"websocket\": 4, \"zlib\": 5, \"total\": 15}, \"largest\": []}, "
             "\"requests\": 3, "
             "\"responses\": 0, \"bytes\": {\"in\": 0, \"out\": 0}, \"websocket_messages\": "
             "{\"in\": 0, \"out\": 4}, \"tls\": {\"handshakes\": 0, \"resumptions\": 5}, "
@@ -279,6 +315,34 @@ TEST(StatusJson, ContainsEveryCounter) {
             "\"websocket\": 0, \"proxy\": 9}, \"topics\": {\"topics\": 21, \"subscriptions\": 22, "
             "\"published\": 23, \"delivered\": 24, \"dropped_slow\": 25}, "
             "\"access_log_dropped\": 8}\n");
+}
+
+TEST(StatusJson, LargestConnectionsOfAllThreadsWithTheirKinds) {
+  std::vector<connection_memory> all;
+  connection_memory a{1, "127.0.0.1:1000", "ws", {100, 0, 5000, 0, 300}};
+  connection_memory b{2, "[::1]:2000", "http", {200, 10, 0, 0, 0}};
+  connection_memory c{3, "bad\"peer", "http", {1, 0, 0, 0, 0}};
+  ns::serve::keep_largest(all, {b, c}, 2);
+  ns::serve::keep_largest(all, {a}, 2);  // another thread's: merged, the smallest dropped
+  ASSERT_EQ(all.size(), 2u);
+  server_stats s;
+  s.memory.over_cap = true;
+  const std::string j = stats_json(s, 1, 0, nullptr, all);
+  EXPECT_NE(j.find("\"over_cap\": true"), std::string::npos) << j;
+  EXPECT_NE(
+      j.find("\"largest\": [{\"peer\": \"127.0.0.1:1000\", \"kind\": \"ws\", \"tls\": 100, "
+             "\"input\": 0, \"output\": 5000, \"websocket\": 0, \"zlib\": 300, \"total\": "
+             "5400}, {\"peer\": \"[::1]:2000\", \"kind\": \"http\", \"tls\": 200, \"input\": 10, "
+             "\"output\": 0, \"websocket\": 0, \"zlib\": 0, \"total\": 210}]}, "),
+      std::string::npos)
+      << j;
+  EXPECT_EQ(j.find("bad"), std::string::npos);
+  // A peer that is not an address is escaped, not trusted.
+  const std::string k = stats_json(s, 1, 0, nullptr, std::vector<connection_memory>{c});
+  EXPECT_NE(k.find("\"peer\": \"bad\\u0022peer\""), std::string::npos) << k;
+  server_stats t;
+  ns::serve::add_memory(t.memory, s.memory);
+  EXPECT_TRUE(t.memory.over_cap);  // one loop over is the process over
 }
 
 TEST(StatusJson, RedisCountersWhenAnEngineRuns) {

@@ -3,7 +3,8 @@
 """Runs the ns_serve stress scenarios (issue 10) against 127.0.0.1 and prints their figures.
 
   tests/stress/stress.py --server build/dev/src/bin/ns_serve [--scale ci|full]
-                         [--scenario flood,abrupt,slow,hostile,soak] [--threads 2]
+                         [--scenario flood,abrupt,slow,hostile,soak,stalled,memcap]
+                         [--threads 2]
                          [--rundir DIR] [--rss-checks] [--json FILE]
 
 Each scenario starts its own ns_serve (fresh process, fresh baseline), measures it from
@@ -20,12 +21,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nsstress import abrupt, flood, hostile, slow, soak, stalled  # noqa: E402
+from nsstress import abrupt, flood, hostile, memcap, slow, soak, stalled  # noqa: E402
 from nsstress.probe import Result  # noqa: E402
 from nsstress.server import Server, make_certificate, make_docroot  # noqa: E402
 
 SCENARIOS = {"flood": flood, "abrupt": abrupt, "slow": slow, "hostile": hostile, "soak": soak,
-             "stalled": stalled}
+             "stalled": stalled, "memcap": memcap}
 
 # Sizes per scale. ci: whole set in a few minutes on 2 cores under ASan; full: issue 10's sizes.
 SCALES = {
@@ -42,6 +43,9 @@ SCALES = {
         "hostile": {"connections": 600, "inflight": 100},
         "soak": {"seconds": 20, "http_workers": 8, "ws_workers": 8},
         "stalled": {"per_kind": 5, "idle_timeout": 2, "cut_within": 7},
+        # 24 stalled readers could queue 192 MiB against the 64 MiB cap.
+        "memcap": {"readers": 24, "messages": 16, "idle": 300, "handshakes": 1500,
+                   "inflight": 256, "hold": 3},
     },
     # The ThreadSanitizer pass (5-15x slower): the same paths, fewer connections.
     "tsan": {
@@ -52,6 +56,8 @@ SCALES = {
         "hostile": {"connections": 300, "inflight": 50},
         "soak": {"seconds": 15, "http_workers": 4, "ws_workers": 4},
         "stalled": {"per_kind": 3, "idle_timeout": 2, "cut_within": 7},
+        "memcap": {"readers": 16, "messages": 12, "idle": 100, "handshakes": 300,
+                   "inflight": 64, "hold": 3},
     },
     "full": {
         "flood": {"connections": 10000, "rounds": 5},
@@ -61,6 +67,8 @@ SCALES = {
         "hostile": {"connections": 10000, "inflight": 300},
         "soak": {"seconds": 600, "http_workers": 16, "ws_workers": 16},
         "stalled": {"per_kind": 300, "idle_timeout": 5, "cut_within": 15},
+        "memcap": {"readers": 200, "messages": 16, "idle": 3000, "handshakes": 10000,
+                   "inflight": 300, "hold": 5},
     },
 }
 

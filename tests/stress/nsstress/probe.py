@@ -3,6 +3,7 @@
 while a scenario attacks it, and the bookkeeping shared by every scenario."""
 import asyncio
 import multiprocessing
+import threading
 import time
 
 from . import proto
@@ -86,6 +87,29 @@ def _probe_main(port, interval, timeout, stop, queue):
 
 def _r(v):
     return None if v is None else round(v, 1)
+
+
+class Sampler:
+    """Calls `sample()` every `interval` s on a thread while the `with` block runs: the event
+    loop can be busy for seconds (encrypting, handshaking), longer than what is sampled lasts."""
+
+    def __init__(self, sample, interval):
+        self._sample = sample
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(interval,), daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self, interval):
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(interval)
 
 
 class Result:

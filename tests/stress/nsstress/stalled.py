@@ -9,11 +9,10 @@ to it holding at least STALLED_QUEUE unsent bytes — else the attack did not ru
 every one is cut off by the server within `cut_within` s after it stopped reading (the server
 runs with --idle-timeout `idle_timeout`); fds back to the baseline."""
 import asyncio
-import threading
 
 from . import proto
 from .conn import Closed, TlsConn
-from .probe import Result, count_errors
+from .probe import Result, Sampler, count_errors
 
 # A stalled client's 4 KiB receive buffer (the kernel doubles it) takes a few KiB; a server
 # socket with 64 KiB waiting on it is blocked on that peer. Measured (release): 2.8 MB waiting
@@ -26,29 +25,19 @@ def server_args(cfg):
     return ["--idle-timeout", str(cfg["idle_timeout"])]
 
 
-class _QueueWatch:
+class _QueueWatch(Sampler):
     """The largest kernel send queue the server's socket to each peer port reached while the
-    watch ran. A thread samples it: the event loop can be busy encrypting for seconds, longer
-    than the server lets a stalled client live."""
+    watch ran (sampled on a thread: the server may cut a stalled client before the event loop
+    gets round to looking)."""
 
     def __init__(self, server, interval=0.05):
         self.peak = {}
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(server, interval), daemon=True)
+        self._server = server
+        super().__init__(self._update, interval)
 
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self, server, interval):
-        while not self._stop.is_set():
-            for port, queued in server.send_queues().items():
-                self.peak[port] = max(queued, self.peak.get(port, 0))
-            self._stop.wait(interval)
+    def _update(self):
+        for port, queued in self._server.send_queues().items():
+            self.peak[port] = max(queued, self.peak.get(port, 0))
 
 
 async def _stall(port, kind):

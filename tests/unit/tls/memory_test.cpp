@@ -60,3 +60,81 @@ TEST(TlsMemory, IdleSessionBytes) {
   // kept record or ciphertext buffer (16 KiB+) breaks this.
   EXPECT_LT(per, 18U * 1024U);
 }
+
+// session::memory_bytes() against the heap counter: what the accounting of --max-memory says a
+// server session holds must match what the process really spends on it, mid-handshake (the
+// SSL object OpenSSL drives) and after the hand-over (our record layer), within ±50 %.
+namespace {
+
+double accounted_over_measured(std::vector<session>& sessions, std::size_t heap_before) {
+  const std::size_t measured = heap_in_use() - heap_before;
+  std::size_t accounted = 0;
+  for (const session& s : sessions) accounted += s.memory_bytes();
+  std::printf("[ TlsMemory ] %zu sessions: accounted %zu, measured %zu bytes\n", sessions.size(),
+              accounted, measured);
+  return static_cast<double>(accounted) / static_cast<double>(measured);
+}
+
+}  // namespace
+
+TEST(TlsMemory, AccountedBytesMatchTheHeapMidHandshake) {
+  constexpr int n = 200;
+  auto sctx = server_ctx();
+  auto cctx = client_ctx();
+  session client(cctx, {"localhost", {}, nullptr});
+  client.handshake();
+  const std::vector<std::byte> hello(client.peek_ciphertext().begin(),
+                                     client.peek_ciphertext().end());
+  {  // warm-up: one-time allocations are not per session
+    session s(sctx);
+    std::byte out[256];
+    s.read(hello, out);
+  }
+  std::vector<session> servers;
+  servers.reserve(n);
+  const std::size_t before = heap_in_use();
+  for (int i = 0; i < n; ++i) {
+    servers.emplace_back(sctx);
+    std::byte out[256];
+    EXPECT_EQ(servers.back().read(hello, out).st, status::want_more);
+    ASSERT_GT(servers.back().pending_ciphertext(), 0u);  // its flight waits: mid-handshake
+    ASSERT_FALSE(servers.back().handshake_done());
+  }
+  const double ratio = accounted_over_measured(servers, before);
+  EXPECT_GT(ratio, 0.5);
+  EXPECT_LT(ratio, 1.5);
+}
+
+TEST(TlsMemory, AccountedBytesMatchTheHeapAfterTheHandOver) {
+  constexpr int n = 200;
+  auto sctx = server_ctx();
+  auto cctx = client_ctx();
+  std::vector<session> servers;
+  servers.reserve(n);
+  auto connect = [&](session& server) {
+    session c(cctx, {"localhost", {}, nullptr});
+    mem_pipe p{c, server};
+    ASSERT_TRUE(p.pump());
+    p.send(c, "ping");
+    p.send(server, "pong");
+    ASSERT_TRUE(server.handed_over());
+  };
+  {
+    session warm(sctx);
+    connect(warm);
+  }
+  std::size_t before = heap_in_use();
+  for (int i = 0; i < n; ++i) {
+    servers.emplace_back(sctx);
+    connect(servers.back());
+  }
+  // Busy: both cipher contexts live.
+  double ratio = accounted_over_measured(servers, before);
+  EXPECT_GT(ratio, 0.5);
+  EXPECT_LT(ratio, 1.5);
+  // Idle: contexts and buffers released, the record layer's keys stay.
+  for (session& s : servers) s.release_buffers();
+  ratio = accounted_over_measured(servers, before);
+  EXPECT_GT(ratio, 0.5);
+  EXPECT_LT(ratio, 1.5);
+}
