@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "io/listener.hpp"
+#include "server/clock.hpp"
 #include "server/core.hpp"
 #include "server/http1_handler.hpp"
 #include "server/log.hpp"
@@ -225,6 +226,7 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
     return;
   }
   ++stats_.connections_total;
+  if (tls_) t->accepted_ns = server::steady_ns();
   t->handler = std::make_unique<server::http1_handler>(*this, *t);
   if (tls_) t->tls.emplace(tls_->internal().holder.get());
   if (proxy_) t->preamble = std::make_unique<proxy::parser>(proxy_->mode);
