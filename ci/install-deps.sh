@@ -14,6 +14,7 @@ packages=(
   gcovr curl openssl python3 python3-websockets procps
   gdb  # tools/gdb/ns.gdb and its test (tests/integration/gdb_helpers_it.cpp)
   haproxy  # tests/integration/proxy_haproxy_it.cpp: the real PROXY protocol sender
+  python3-prometheus-client  # tests/integration/metrics_it.cpp parses the scrape with it
   nginx wrk linux-perf util-linux  # bench/run.sh (util-linux: taskset)
   chromium  # tests/browser: headless Chromium driven over the DevTools protocol
 )
