@@ -15,6 +15,7 @@ packages=(
   gdb  # tools/gdb/ns.gdb and its test (tests/integration/gdb_helpers_it.cpp)
   haproxy  # tests/integration/proxy_haproxy_it.cpp: the real PROXY protocol sender
   systemd  # tests/integration/ns_serve_upgrade_it.cpp: systemd-socket-activate
+  python3-prometheus-client  # tests/integration/metrics_it.cpp parses the scrape with it
   nginx wrk linux-perf util-linux  # bench/run.sh (util-linux: taskset)
   chromium  # tests/browser: headless Chromium driven over the DevTools protocol
 )

@@ -312,6 +312,11 @@ class network_server {
   /// stop sending to a slow consumer.
   [[nodiscard]] std::int64_t queued_bytes(client_num_t client_num) const noexcept;
 
+  /// The client of @p client_num as "ip:port" or "[ipv6]:port" (behind a PROXY listener: the
+  /// client the header names), the text `http_response_info::peer` shows; empty for a stale
+  /// handle. Loop thread only; valid until the connection closes.
+  [[nodiscard]] std::string_view client_address(client_num_t client_num);
+
   // ---- raw descriptors ------------------------------------------------------------------
 
   /// Hands an open descriptor (pipe, file, socket the application connected) to the server,

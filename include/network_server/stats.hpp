@@ -6,11 +6,15 @@
 /// All counters are totals since the server was constructed, except `connections_open` and the
 /// cache's current size. They are plain integers updated on the loop thread (no atomics on the
 /// hot path): read them on that thread, or from another thread through `network_server::post`.
+/// The histograms follow the same rule.
 
+#include <array>
 #include <cstdint>
 #include <string>
 
 #include <network_server/types.hpp>
+
+#include <network_server/histogram.hpp>
 
 namespace ns {
 
@@ -83,6 +87,25 @@ struct topic_counters {
                                     ///< `network_server::websocket_broadcast`)
 };
 
+/// Distributions on this loop (histogram.hpp); add the loops' with `histogram::merge`.
+struct server_histograms {
+  /// Request duration, from the request's head complete to its response's last byte queued
+  /// (the time the request spends in the server and the application, not on the network), by
+  /// status class: [0] status not recognised, [1] 1xx (101 upgrades) … [5] 5xx.
+  std::array<histogram, 6> request_seconds{histogram{duration_layout}, histogram{duration_layout},
+                                           histogram{duration_layout}, histogram{duration_layout},
+                                           histogram{duration_layout}, histogram{duration_layout}};
+  /// TLS handshake duration, from accept to the handshake's completion (PROXY header included).
+  histogram tls_handshake_seconds{duration_layout};
+  /// Sizes of complete WebSocket messages delivered to the application (after inflating).
+  histogram ws_message_in_bytes{size_layout};
+  /// Sizes of WebSocket messages queued, before compression (a broadcast: once per receiver).
+  histogram ws_message_out_bytes{size_layout};
+  /// Bytes waiting in a connection's output queue each time a send is submitted (HTTP(S) and
+  /// WebSocket connections): how much output backs up behind slow or busy peers.
+  histogram queued_output_bytes{size_layout};
+};
+
 /// A snapshot of `network_server::stats()`.
 struct server_stats {
   std::uint64_t connections_total = 0;  ///< HTTP(S) connections accepted
@@ -101,9 +124,10 @@ struct server_stats {
   /// input, responses in progress, WebSocket message buffers (TLS state and zlib streams are
   /// not counted). Idle connections free theirs, so this follows the busy ones.
   std::uint64_t connection_bytes = 0;
-  memory_counters memory;  ///< accounted connection memory by kind, and the cap's counters
-  error_counters errors;   ///< connections that ended in an error, by kind
-  topic_counters topics;   ///< publish/subscribe on this loop
+  memory_counters memory;        ///< accounted connection memory by kind, and the cap's counters
+  error_counters errors;         ///< connections that ended in an error, by kind
+  topic_counters topics;         ///< publish/subscribe on this loop
+  server_histograms histograms;  ///< durations and sizes on this loop
 };
 
 }  // namespace ns

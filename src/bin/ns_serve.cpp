@@ -110,6 +110,23 @@ int main(int argc, char** argv) {
   ns::serve::status_hub hub;
   hub.set_topics(topics.get());
   hub.set_redis(redis.get());
+  ns::serve::metrics_endpoint metrics;
+  metrics.path = opt.metrics_path;
+  for (const std::string& net : opt.metrics_from) {
+    std::string why;
+    if (!metrics.from.add(net, why)) {  // checked by parse_options already
+      std::fprintf(stderr, "ns_serve: --metrics-from: %s\n", why.c_str());
+      return 2;
+    }
+  }
+  // With --metrics-listen the metrics leave the site's listener for their own (plaintext, one
+  // loop, not counted in the metrics it serves).
+  const bool metrics_apart = !opt.metrics_bind.empty();
+  const ns::serve::metrics_endpoint* site_metrics =
+      !metrics.path.empty() && !metrics_apart ? &metrics : nullptr;
+  ns::serve::not_found_app metrics_site;
+  std::unique_ptr<ns::serve::instrumented_app> metrics_app;
+  std::unique_ptr<ns::network_server> metrics_server;
   std::vector<std::unique_ptr<ns::serve::ws_site>> sites;  // files + /ws/echo, /ws/chat
   std::vector<std::unique_ptr<ns::serve::instrumented_app>> apps;
   std::vector<std::unique_ptr<ns::network_server>> servers;
@@ -118,8 +135,8 @@ int main(int argc, char** argv) {
   try {
     for (std::size_t i = 0; i < loop_count; ++i) {
       sites.push_back(std::make_unique<ns::serve::ws_site>());
-      apps.push_back(std::make_unique<ns::serve::instrumented_app>(*sites.back(), access.get(),
-                                                                   opt.status_path, hub));
+      apps.push_back(std::make_unique<ns::serve::instrumented_app>(
+          *sites.back(), access.get(), opt.status_path, hub, site_metrics));
       auto cfg = opt.server;
       ns::serve::static_site::configure(cfg, opt.root);  // document root, 404 page
       if (!inherited.empty()) cfg.listen_fd = inherited[i % inherited.size()];
@@ -130,6 +147,18 @@ int main(int argc, char** argv) {
       servers.push_back(std::make_unique<ns::network_server>(cfg, *apps.back(),
                                                              ns::shared_resources{tls, topics}));
       hub.add(*servers.back());
+    }
+    if (metrics_apart) {
+      ns::server_config mc;
+      mc.plaintext = true;
+      mc.bind_address = opt.metrics_bind;
+      mc.port = opt.metrics_port;
+      mc.reuse_port = false;
+      mc.max_connections = 64;  // scrapers, not clients
+      mc.files.cache_bytes = 0;
+      metrics_app =
+          std::make_unique<ns::serve::instrumented_app>(metrics_site, nullptr, "", hub, &metrics);
+      metrics_server = std::make_unique<ns::network_server>(mc, *metrics_app);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ns_serve: %s\n", e.what());
@@ -142,6 +171,10 @@ int main(int argc, char** argv) {
               opt.server.plaintext ? "http" : "https", opt.server.bind_address.c_str(),
               servers.front()->port(), servers.size(),
               inherited.empty() ? "" : " on inherited sockets");
+  if (metrics_server) {
+    std::printf("ns_serve: metrics on http://%s:%u%s\n", opt.metrics_bind.c_str(),
+                metrics_server->port(), opt.metrics_path.c_str());
+  }
   std::fflush(stdout);
 
   std::vector<std::thread> loops;
@@ -151,6 +184,9 @@ int main(int argc, char** argv) {
   }
   // Started by an upgrade: the old process stops accepting once we said so.
   ns::serve::confirm_ready(handover_channel, inherited.size());
+  int metrics_result = 0;
+  std::thread metrics_loop;
+  if (metrics_server) metrics_loop = std::thread([&] { metrics_result = metrics_server->start(); });
   std::atomic<bool> loops_done{false};
   bool handed_over = false;
   std::thread signal_thread([&] {
@@ -190,10 +226,15 @@ int main(int argc, char** argv) {
       }
       std::fprintf(stderr, "ns_serve: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
       for (auto& s : servers) s->stop();
+      if (metrics_server) metrics_server->stop();
       return;
     }
   });
   for (auto& t : loops) t.join();
+  if (metrics_loop.joinable()) {
+    metrics_server->stop();  // the site's loops ended (a signal, or on their own)
+    metrics_loop.join();
+  }
   // The engine's thread hands messages to the loops: it ends (joined) before they are freed.
   topics->set_engine(nullptr);
   redis.reset();
@@ -204,5 +245,6 @@ int main(int argc, char** argv) {
   for (int rc : results) {
     if (rc != 0) return 1;
   }
+  if (metrics_result != 0) return 1;
   return 0;
 }

@@ -2,8 +2,10 @@
 #include "bin/options.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
+#include <span>
 #include <string_view>
 #include <thread>
 
@@ -43,6 +45,32 @@ bool parse_size(std::string_view text, std::size_t& out) {
   unsigned long n = 0;
   if (!parse_uint(text, (1ul << 50) >> shift, n)) return false;
   out = static_cast<std::size_t>(n) << shift;
+  return true;
+}
+
+// "a, b" of CIDR blocks (proxy/networks.hpp), each checked; @p error: why not.
+bool parse_networks(std::string_view text, std::vector<std::string>& out, std::string& error) {
+  if (!proxy::split_list(text, out, error)) return false;
+  for (const std::string& net : out) {
+    if (!proxy::parse_network(net, error)) return false;
+  }
+  return true;
+}
+
+// "127.0.0.1:9100" or "[::1]:9100" into the address text a listener binds and a port.
+bool parse_listen_address(std::string_view text, std::string& bind, std::uint16_t& port) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view host = text.substr(0, colon);
+  std::array<std::uint8_t, 16> ip{};
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+    if (!proxy::parse_ipv6(host, std::span<std::uint8_t, 16>(ip))) return false;
+  } else if (!proxy::parse_ipv4(host, std::span<std::uint8_t, 4>(ip.data(), 4))) {
+    return false;
+  }
+  if (!proxy::parse_port(text.substr(colon + 1), port) || port == 0) return false;
+  bind = std::string(host);
   return true;
 }
 
@@ -116,6 +144,13 @@ std::string usage() {
          "                     its PROXY header names)\n"
          "  --status-path PATH  answer GET PATH with JSON counters of all threads, e.g.\n"
          "                     /_status (default: off)\n"
+         "  --metrics-path PATH  answer GET PATH with the counters and histograms of all\n"
+         "                     threads in Prometheus' text format, e.g. /metrics (default: off)\n"
+         "  --metrics-from CIDR[,CIDR...]  only these clients may read the metrics (others get\n"
+         "                     403); default: anyone who can reach the listener\n"
+         "  --metrics-listen ADDR:PORT  serve the metrics on their own plaintext listener (e.g.\n"
+         "                     127.0.0.1:9100, [::1]:9100) instead of the site's; the path is\n"
+         "                     --metrics-path, /metrics if not given\n"
          "  --redis URL        carry topics (/ws/chat rooms) to every other instance using\n"
          "                     the same Redis: redis://[user:password@]host[:port][/db] or\n"
          "                     unix:///path/redis.sock (default: none, topics stay in this\n"
@@ -181,6 +216,9 @@ bool known_setting(std::string_view name) {
                                                "upgrade-binary",
                                                "upgrade-timeout",
                                                "drain-timeout",
+                                               "metrics-path",
+                                               "metrics-from",
+                                               "metrics-listen",
                                                "config"};
   const std::string n = canonical(name);
   return std::find(std::begin(names), std::end(names), n) != std::end(names);
@@ -263,16 +301,9 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
     out.server.proxy_protocol.mode = m->second;
   } else if (a == "proxy-from") {
     std::vector<std::string> nets;
-    std::string why;
-    if (!proxy::split_list(v, nets, why)) {
-      error = flag + ": " + why;
+    if (!parse_networks(v, nets, error)) {
+      error = flag + ": " + error;
       return false;
-    }
-    for (const std::string& net : nets) {
-      if (!proxy::parse_network(net, why)) {
-        error = flag + ": " + why;
-        return false;
-      }
     }
     out.server.proxy_protocol.trusted = std::move(nets);
   } else if (a == "ws-deflate") {
@@ -348,6 +379,25 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
     }
     const std::chrono::milliseconds ms{static_cast<long long>(n) * 1000};
     (a == "upgrade-timeout" ? out.upgrade_timeout : out.drain_timeout) = ms;
+  } else if (a == "metrics-path") {
+    if (v.front() != '/' || v.find_first_of("?# ") != std::string_view::npos) {
+      error = flag + ": '" + std::string(v) + "' is not a URL path (it starts with '/')";
+      return false;
+    }
+    out.metrics_path = std::string(v);
+  } else if (a == "metrics-from") {
+    std::vector<std::string> nets;
+    if (!parse_networks(v, nets, error)) {
+      error = flag + ": " + error;
+      return false;
+    }
+    out.metrics_from = std::move(nets);
+  } else if (a == "metrics-listen") {
+    if (!parse_listen_address(v, out.metrics_bind, out.metrics_port)) {
+      error = flag + ": '" + std::string(v) +
+              "' is not ADDR:PORT (an IPv4 address or [IPv6] and a port 1-65535)";
+      return false;
+    }
   } else if (a == "redis") {
     cluster::redis_endpoint where;
     std::string reason;
@@ -437,6 +487,11 @@ bool parse_options(int argc, char** argv, options& out, std::string& error) {
     error = "--proxy-from needs --proxy-protocol v1, v2 or any";
     return false;
   }
+  if (!out.metrics_from.empty() && out.metrics_path.empty() && out.metrics_bind.empty()) {
+    error = "--metrics-from needs --metrics-path or --metrics-listen";
+    return false;
+  }
+  if (!out.metrics_bind.empty() && out.metrics_path.empty()) out.metrics_path = "/metrics";
   if (out.threads == 0) out.threads = std::max(1u, std::thread::hardware_concurrency());
   return true;
 }

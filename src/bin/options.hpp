@@ -20,11 +20,15 @@ struct options {
   unsigned threads = 0;  ///< 0: one per core
   log_level level = log_level::info;
   std::string dev_cert_dir = "certs/dev";
-  std::string config_file;  ///< --config, empty if none
-  std::string access_log;   ///< --access-log: a file, "-" for stdout, empty for none
+  std::string config_file;   ///< --config, empty if none
+  std::string access_log;    ///< --access-log: a file, "-" for stdout, empty for none
   access_log_format access_format = access_log_format::combined;  ///< --access-log-format
-  std::string status_path;  ///< --status-path: URL path of the JSON counters, empty for none
-  std::string redis_url;    ///< --redis: topics across instances through this Redis, empty: local
+  std::string status_path;   ///< --status-path: URL path of the JSON counters, empty for none
+  std::string redis_url;     ///< --redis: topics across instances through this Redis, empty: local
+  std::string metrics_path;  ///< --metrics-path: Prometheus text, empty for none
+  std::vector<std::string> metrics_from;  ///< --metrics-from: allowed networks, empty: any
+  std::string metrics_bind;        ///< --metrics-listen's address; empty: on the site's listener
+  std::uint16_t metrics_port = 0;  ///< --metrics-listen's port
   bool help = false;
   bool check_config = false;   ///< --check-config: load and check everything, bind nothing, exit
   std::string upgrade_binary;  ///< --upgrade-binary; empty: what /proc/self/exe was at start

@@ -3,18 +3,45 @@
 
 #include <mutex>
 
+#include "bin/prometheus_text.hpp"
 #include "bin/status_memory.hpp"
+#include "proxy/address.hpp"
 
 namespace ns::serve {
 namespace {
 
-// The counters of one status request, filled by each server on its own loop thread.
+// The samples of one status or metrics request, each filled by its server on its loop thread.
 struct collection {
   std::mutex mutex;
-  server_stats total;
-  std::vector<connection_memory> largest;
+  std::vector<thread_sample> samples;
   std::size_t remaining = 0;
 };
+
+void reply(network_server& origin, client_num_t client_num, bool head, std::string_view type,
+           const std::string& body) {
+  std::string response = "HTTP/1.1 200 OK\r\nContent-Type: ";
+  response += type;
+  response +=
+      "\r\nCache-Control: no-store\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+  if (!head) response += body;
+  if (origin.http_write(client_num, response) < 0) origin.http_close(client_num);
+}
+
+// "ip:port" or "[ipv6]:port" (the server's peer text) as an endpoint; family none if neither.
+proxy::endpoint parse_client(std::string_view text) {
+  proxy::endpoint e;
+  const auto colon = text.rfind(':');
+  if (colon == std::string_view::npos) return e;
+  std::string_view host = text.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    if (proxy::parse_ipv6(host.substr(1, host.size() - 2), std::span<std::uint8_t, 16>(e.ip))) {
+      e.fam = proxy::family::v6;
+    }
+  } else if (proxy::parse_ipv4(host, std::span<std::uint8_t, 4>(e.ip.data(), 4))) {
+    e.fam = proxy::family::v4;
+  }
+  return e;
+}
 
 void add_stats(server_stats& t, const server_stats& s) {
   t.connections_total += s.connections_total;
@@ -121,47 +148,75 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   return j;
 }
 
-void status_hub::answer(network_server& origin, client_num_t client_num, bool head,
-                        const access_log* log) const {
+void status_hub::gather(network_server& origin, const access_log* log, gathered done) const {
   auto col = std::make_shared<collection>();
+  col->samples.resize(servers_.size());
   col->remaining = servers_.size();
-  const std::size_t threads = servers_.size();
-  // Runs once every server has added its counters: back on the origin's loop thread.
+  // Runs once every server has given its sample: back on the origin's loop thread.
   const topic_hub* topics = topics_;
   const redis_engine* redis = redis_;
-  auto reply = [&origin, client_num, head, log, threads, col, topics, redis] {
-    if (topics != nullptr) {
-      const topic_hub_stats h = topics->stats();
-      col->total.topics.topics = h.topics;
-      col->total.topics.published = h.published;
-    }
-    const redis_engine_stats r = redis != nullptr ? redis->stats() : redis_engine_stats{};
-    const std::string body = stats_json(col->total, threads, log ? log->dropped() : 0,
-                                        redis != nullptr ? &r : nullptr, col->largest);
-    std::string response =
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCache-Control: no-store\r\n"
-        "Content-Length: " +
-        std::to_string(body.size()) + "\r\n\r\n";
-    if (!head) response += body;
-    if (origin.http_write(client_num, response) < 0) origin.http_close(client_num);
+  auto finish = [col, log, topics, redis, done = std::move(done)] {
+    process_sample p;
+    if (topics != nullptr) p.topics = topics->stats();
+    if (redis != nullptr) p.redis = redis->stats();
+    p.access_log_dropped = log != nullptr ? log->dropped() : 0;
+    done(col->samples, p);
   };
-  auto done_one = [&origin, reply, col] {
+  auto done_one = [&origin, finish, col] {
     std::lock_guard lock(col->mutex);
-    if (--col->remaining == 0 && origin.post(reply) < 0) {
+    if (--col->remaining == 0 && origin.post(finish) < 0) {
       // The origin is stopping; its connections close without an answer.
     }
   };
-  for (network_server* s : servers_) {
-    const int rc = s->post([s, col, done_one] {
+  for (std::size_t i = 0; i < servers_.size(); ++i) {
+    network_server* s = servers_[i];
+    const int rc = s->post([s, i, col, done_one] {
       {
         std::lock_guard lock(col->mutex);
-        add_stats(col->total, s->stats());
-        keep_largest(col->largest, s->largest_connections(status_largest_connections),
-                     status_largest_connections);
+        col->samples[i] = {s->stats(), s->http_file_cache_stats(),
+                           s->largest_connections(status_largest_connections)};
       }
       done_one();
     });
-    if (rc < 0) done_one();  // a stopping server contributes nothing
+    if (rc < 0) done_one();  // a stopping server contributes zeros
+  }
+}
+
+void status_hub::answer(network_server& origin, client_num_t client_num, bool head,
+                        const access_log* log) const {
+  gather(origin, log,
+         [&origin, client_num, head](std::vector<thread_sample>& samples, const process_sample& p) {
+           server_stats total;
+           std::vector<connection_memory> largest;
+           for (thread_sample& s : samples) {
+             add_stats(total, s.stats);
+             keep_largest(largest, std::move(s.largest), status_largest_connections);
+           }
+           if (p.topics) {
+             total.topics.topics = p.topics->topics;
+             total.topics.published = p.topics->published;
+           }
+           reply(origin, client_num, head, "application/json",
+                 stats_json(total, samples.size(), p.access_log_dropped,
+                            p.redis ? &*p.redis : nullptr, largest));
+         });
+}
+
+void status_hub::answer_metrics(network_server& origin, client_num_t client_num, bool head,
+                                const access_log* log) const {
+  gather(origin, log,
+         [&origin, client_num, head](std::vector<thread_sample>& samples, const process_sample& p) {
+           reply(origin, client_num, head, prom::content_type, metrics_text(samples, p));
+         });
+}
+
+bool metrics_endpoint::allows(std::string_view address) const {
+  return from.empty() || from.contains(parse_client(address));
+}
+
+void not_found_app::http_read_callback(const http_request&, client_num_t c) {
+  if (server_->http_respond(c, 404, {}, std::string_view("not found\n")) < 0) {
+    server_->http_close(c);
   }
 }
 
@@ -171,9 +226,21 @@ void instrumented_app::server_started_callback(network_server& server) {
 }
 
 void instrumented_app::http_read_callback(const http_request& request, client_num_t c) {
-  if (!status_path_.empty() && request.path() == status_path_ &&
-      (request.method == "GET" || request.method == "HEAD")) {
+  const bool get = request.method == "GET" || request.method == "HEAD";
+  if (!status_path_.empty() && request.path() == status_path_ && get) {
     hub_.answer(*server_, c, request.method == "HEAD", log_);
+    return;
+  }
+  if (metrics_ != nullptr && request.path() == metrics_->path && get) {
+    // 403, as nginx's allow/deny answers: a scraper outside --metrics-from sees at once that
+    // it is refused, not that the path is wrong; the path itself is no secret.
+    if (!metrics_->allows(server_->client_address(c))) {
+      if (server_->http_respond(c, 403, {}, std::string_view("forbidden\n")) < 0) {
+        server_->http_close(c);
+      }
+      return;
+    }
+    hub_.answer_metrics(*server_, c, request.method == "HEAD", log_);
     return;
   }
   inner_.http_read_callback(request, c);

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 // ns_serve's front application: wraps the site's application (static files, WebSocket
-// endpoints) and adds what an operator wants around it — the access log and the opt-in
-// --status-path endpoint with the counters of every thread as JSON.
+// endpoints) and adds what an operator wants around it — the access log, the opt-in
+// --status-path endpoint with the counters of every thread as JSON, and the opt-in
+// --metrics-path endpoint with the same counters and histograms for Prometheus (metrics.hpp).
 //
 // Every callback is forwarded to the wrapped application unchanged, except a GET/HEAD of the
-// status path, which is answered here.
+// status or metrics path, which is answered here.
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -16,6 +18,8 @@
 #include <network_server/redis_engine.hpp>
 
 #include "bin/access_log.hpp"
+#include "bin/metrics.hpp"
+#include "proxy/networks.hpp"
 
 namespace ns::serve {
 
@@ -34,8 +38,16 @@ class status_hub {
   /// servers' stats. @p head: a HEAD request (no body).
   void answer(network_server& origin, client_num_t client_num, bool head,
               const access_log* log) const;
+  /// The same as Prometheus' text exposition (metrics_text): per thread, with histograms.
+  void answer_metrics(network_server& origin, client_num_t client_num, bool head,
+                      const access_log* log) const;
 
  private:
+  /// Gets every server's sample on its own loop thread (through `post`: the loops' counters
+  /// are plain integers only their thread writes), then calls @p done on @p origin's thread.
+  using gathered = std::function<void(std::vector<thread_sample>&, const process_sample&)>;
+  void gather(network_server& origin, const access_log* log, gathered done) const;
+
   std::vector<network_server*> servers_;  // filled before the loops start, read-only after
   const topic_hub* topics_ = nullptr;
   const redis_engine* redis_ = nullptr;
@@ -47,13 +59,27 @@ std::string stats_json(const server_stats& total, std::size_t threads, std::uint
                        const redis_engine_stats* redis = nullptr,
                        std::span<const connection_memory> largest = {});
 
+/// Where the metrics are served and to whom.
+struct metrics_endpoint {
+  std::string path;          ///< URL path, empty: no metrics
+  proxy::network_list from;  ///< clients allowed; empty: everyone
+
+  /// Whether the client @p address ("ip:port" or "[ipv6]:port") may read the metrics.
+  [[nodiscard]] bool allows(std::string_view address) const;
+};
+
 class instrumented_app : public application_methods {
  public:
-  /// @p inner handles everything but the status path; @p log (may be null) gets one line per
-  /// response; @p status_path empty disables the endpoint. All must outlive this.
+  /// @p inner handles everything but the status and metrics paths; @p log (may be null) gets
+  /// one line per response; @p status_path empty disables the endpoint; @p metrics null: no
+  /// metrics here. All must outlive this.
   instrumented_app(application_methods& inner, access_log* log, std::string status_path,
-                   const status_hub& hub)
-      : inner_(inner), log_(log), status_path_(std::move(status_path)), hub_(hub) {}
+                   const status_hub& hub, const metrics_endpoint* metrics = nullptr)
+      : inner_(inner),
+        log_(log),
+        status_path_(std::move(status_path)),
+        hub_(hub),
+        metrics_(metrics) {}
 
   void server_started_callback(network_server& server) override;
   void http_read_callback(const http_request& request, client_num_t c) override;
@@ -123,6 +149,18 @@ class instrumented_app : public application_methods {
   access_log* log_;
   std::string status_path_;
   const status_hub& hub_;
+  const metrics_endpoint* metrics_;
+  network_server* server_ = nullptr;
+};
+
+/// The site of the --metrics-listen listener: 404 for everything (its instrumented_app
+/// answers the metrics path before this is asked).
+class not_found_app : public application_methods {
+ public:
+  void server_started_callback(network_server& server) override { server_ = &server; }
+  void http_read_callback(const http_request& request, client_num_t c) override;
+
+ private:
   network_server* server_ = nullptr;
 };
 

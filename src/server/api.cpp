@@ -125,4 +125,9 @@ std::int64_t network_server::impl::queued_bytes(client_num_t c) noexcept {
   return static_cast<std::int64_t>(t->out.queued());
 }
 
+std::string_view network_server::impl::client_address(client_num_t c) {
+  transport* t = find(c);
+  return t == nullptr ? std::string_view{} : peer_of(*t);
+}
+
 }  // namespace ns

@@ -88,6 +88,7 @@ class network_server::impl {
   int subscribe(client_num_t c, std::string_view topic);
   int unsubscribe(client_num_t c, std::string_view topic);
   [[nodiscard]] std::int64_t queued_bytes(client_num_t c) noexcept;
+  [[nodiscard]] std::string_view client_address(client_num_t c);
   int raw_adopt(int fd, client_num_t& out);
   int raw_read(client_num_t c, std::span<std::byte> buf, std::span<const iovec> iov, bool vector);
   int raw_write(client_num_t c, std::span<const iovec> pieces, server::write_kind kind);

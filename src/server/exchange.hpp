@@ -44,6 +44,7 @@ struct exchange {
   bool keep_alive = true;               ///< of the request being answered
   std::uint16_t status = 0;             ///< final status of the response queued; 0 until known
   std::uint64_t bytes = 0;              ///< plaintext bytes queued for it so far
+  std::uint64_t started_ns = 0;         ///< when its request head was complete (steady_ns)
   std::unique_ptr<file_transfer> file;  ///< http_send_file state, allocated on first use
   body_stream body;                     ///< streamed request body (http_post_read)
   chunked_response chunked;             ///< http_begin_chunked … http_end_chunked

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <ctime>
 
+#include "server/clock.hpp"
 #include "server/core.hpp"
 #include "server/http1_handler.hpp"
 #include "server/log.hpp"
@@ -59,6 +60,7 @@ void http1_handler::set_phase(phase p) {
       core_.schedule(t_, core_.now_ms() + static_cast<std::uint64_t>(cfg.header_timeout.count()));
       break;
     case phase::responding:
+      ex_.started_ns = steady_ns();  // the request duration's start (stats.hpp)
       // The application's turn has no deadline, but earlier responses still waiting on the
       // peer (pipelining) keep theirs.
       progress_timer();
@@ -233,6 +235,10 @@ void http1_handler::note_response() {
   info.status = ex_.status >= 200 || ex_.status == 101 ? ex_.status : 0;
   info.bytes = ex_.bytes;
   info.peer = peer_address(&peer_of_exchange, &t_);
+  // By status class; a response whose status line was not recognised (raw bytes) is class 0.
+  const int status_class = info.status >= 100 && info.status <= 599 ? info.status / 100 : 0;
+  core_.counters().histograms.request_seconds[static_cast<std::size_t>(status_class)].observe(
+      steady_ns() - ex_.started_ns);
   ex_.status = 0;
   ex_.bytes = 0;
   core_.app().http_response_log_callback(t_.handle, parser_.request(), info);

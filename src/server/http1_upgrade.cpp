@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "http/response.hpp"
+#include "server/clock.hpp"
 #include "server/core.hpp"
 #include "server/http1_handler.hpp"
 #include "server/log.hpp"
@@ -51,6 +52,7 @@ void http1_handler::refuse_upgrade(int status, std::string_view response) {
 }
 
 void http1_handler::upgrade(std::span<const std::byte> rest) {
+  ex_.started_ns = steady_ns();  // the request duration's start (stats.hpp)
   const http_request& req = parser_.request();
   if (!has_token(req.header("Upgrade"), "websocket")) {
     if (req.method == "CONNECT") {

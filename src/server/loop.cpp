@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "io/listener.hpp"
+#include "server/clock.hpp"
 #include "server/core.hpp"
 #include "server/http1_handler.hpp"
 #include "server/log.hpp"
@@ -243,6 +244,7 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
     return;
   }
   ++stats_.connections_total;
+  if (tls_) t->accepted_ns = server::steady_ns();
   t->handler = std::make_unique<server::http1_handler>(*this, *t);
   if (draining_) t->handler->drain();
   if (tls_) t->tls.emplace(tls_->internal().holder.get());

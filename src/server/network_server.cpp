@@ -119,6 +119,10 @@ std::int64_t network_server::queued_bytes(client_num_t client_num) const noexcep
   return impl_->queued_bytes(client_num);
 }
 
+std::string_view network_server::client_address(client_num_t client_num) {
+  return impl_->client_address(client_num);
+}
+
 int network_server::subscribe(client_num_t client_num, std::string_view topic) {
   return impl_->subscribe(client_num, topic);
 }

@@ -2,6 +2,7 @@
 // Counters (network_server::stats). Everything here runs on the loop thread and only adds to
 // plain integers: no atomics, no allocation on the hot path. Error counters are kept by
 // close_path.cpp's report_error from the error's type (conn_error.hpp).
+#include "server/clock.hpp"
 #include "server/core.hpp"
 
 namespace ns {
@@ -30,6 +31,9 @@ file_cache_stats network_server::impl::cache_stats() const noexcept {
 
 void network_server::impl::note_handshake(const transport& t) noexcept {
   ++stats_.tls_handshakes;
+  if (t.accepted_ns != 0) {
+    stats_.histograms.tls_handshake_seconds.observe(server::steady_ns() - t.accepted_ns);
+  }
   if (t.tls && t.tls->resumed()) ++stats_.tls_resumptions;
 }
 

@@ -69,6 +69,7 @@ struct transport {
   bool error_reported = false;      ///< connection_error_callback already called
   bool idle_listed = false;         ///< on the list of connections to trim (idle_memory.cpp)
   std::uint64_t idle_since_ms = 0;  ///< when it last went idle (loop clock)
+  std::uint64_t accepted_ns = 0;    ///< when accepted (steady_ns), for the handshake duration
   std::string peer;                 ///< "ip:port", formatted when first read (peer_address)
 
   /// Neither closing nor draining to close: the application may still queue bytes.

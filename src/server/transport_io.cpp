@@ -211,6 +211,7 @@ void network_server::impl::flush(transport& t) {
   }
   t.send_in_flight = true;
   ++t.inflight;
+  if (t.counted) stats_.histograms.queued_output_bytes.observe(t.out.queued());
   if (t.ready) t.handler->on_output_pending();  // the handshake has its own deadline
 }
 

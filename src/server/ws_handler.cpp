@@ -37,6 +37,7 @@ bool ws_handler::on_plaintext(std::span<const std::byte> bytes) {
     switch (ev.type) {
       case ws::event_type::message:
         ++core_.counters().ws_messages_in;
+        core_.counters().histograms.ws_message_in_bytes.observe(ev.data.size());
         core_.app().websocket_read_callback(
             ev.data, ev.op == ws::opcode::text ? ws_message_type::text : ws_message_type::binary, c,
             false);

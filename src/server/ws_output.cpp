@@ -77,6 +77,7 @@ int ws_handler::write(std::span<const iovec> pieces, ws_message_type type, write
   }
   t_.out.mark(kind);
   ++core_.counters().ws_messages_out;
+  core_.counters().histograms.ws_message_out_bytes.observe(payload.size());
   if (t_.out.queued() > cfg.websocket.drain_threshold) drain_wanted_ = true;
   core_.flush(t_);
   return 0;
@@ -135,6 +136,7 @@ void ws_handler::broadcast(broadcast_result& result) {
   }
   ++result.queued;
   ++core_.counters().ws_messages_out;
+  core_.counters().histograms.ws_message_out_bytes.observe(b.bcast_payload.size());
   if (t_.out.queued() > cfg.websocket.drain_threshold) drain_wanted_ = true;
   core_.flush(t_);
 }

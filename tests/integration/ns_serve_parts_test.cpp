@@ -206,6 +206,49 @@ TEST(Options, MaxMemoryTakesASizeFromTheFlagOrTheFile) {
   }
 }
 
+TEST(Options, MetricsFromTheConfigFileAndFlags) {
+  ns::test::temp_dir dir;
+  const std::string conf =
+      dir.write("s.conf", "metrics_path = /m\nmetrics_from = 127.0.0.0/8, ::1\n");
+  const char* argv[] = {"ns_serve", "--config", conf.c_str(), "--metrics-listen", "[::1]:9100"};
+  options o;
+  std::string err;
+  ASSERT_TRUE(parse_options(5, const_cast<char**>(argv), o, err)) << err;
+  EXPECT_EQ(o.metrics_path, "/m");
+  EXPECT_EQ(o.metrics_from, (std::vector<std::string>{"127.0.0.0/8", "::1"}));
+  EXPECT_EQ(o.metrics_bind, "::1");
+  EXPECT_EQ(o.metrics_port, 9100);
+
+  // --metrics-listen alone serves /metrics there.
+  const char* listen_only[] = {"ns_serve", "--metrics-listen", "127.0.0.1:9100"};
+  options l;
+  ASSERT_TRUE(parse_options(3, const_cast<char**>(listen_only), l, err)) << err;
+  EXPECT_EQ(l.metrics_path, "/metrics");
+  EXPECT_EQ(l.metrics_bind, "127.0.0.1");
+}
+
+TEST(Options, MetricsFlagsRejectWhatTheyCannotMean) {
+  const std::pair<const char*, const char*> bad[] = {
+      {"--metrics-path", "metrics"},          {"--metrics-path", "/m?x"},
+      {"--metrics-from", "10.1.0.0/8"},       {"--metrics-from", "a,,b"},
+      {"--metrics-listen", "127.0.0.1"},      {"--metrics-listen", "localhost:9100"},
+      {"--metrics-listen", "127.0.0.1:0"},    {"--metrics-listen", "::1:9100"},
+      {"--metrics-listen", "127.0.0.1:65536"}};
+  for (const auto& [flag, value] : bad) {
+    const char* argv[] = {"ns_serve", flag, value};
+    options o;
+    std::string err;
+    EXPECT_FALSE(parse_options(3, const_cast<char**>(argv), o, err)) << flag << " " << value;
+    EXPECT_EQ(err.rfind(std::string(flag) + ": ", 0), 0u) << err;
+  }
+  // Networks without anything to serve are a mistake, not a default.
+  const char* argv[] = {"ns_serve", "--metrics-from", "127.0.0.1"};
+  options o;
+  std::string err;
+  EXPECT_FALSE(parse_options(3, const_cast<char**>(argv), o, err));
+  EXPECT_EQ(err, "--metrics-from needs --metrics-path or --metrics-listen");
+}
+
 TEST(Options, ProxyProtocolFlagsAndConfigFileReachTheServerConfig) {
   ns::test::temp_dir dir;
   const std::string conf =
