@@ -181,8 +181,8 @@ struct server_config {
   std::chrono::milliseconds shutdown_deadline{5'000};
 
   /// How often the process checks whether to give freed heap memory back to the kernel (glibc
-  /// `malloc_trim`): it does when the resident set has grown by `memory_trim_threshold` bytes
-  /// since the last trim and the heap holds free memory — after a burst of connections, RSS
+  /// `malloc_trim`): it does when the resident set or the free heap has grown by
+  /// `memory_trim_threshold` bytes since the last trim and the heap holds free memory — after a burst of connections, RSS
   /// falls back to what the live ones use instead of staying at the peak; a growing or idle
   /// server trims at most once per threshold of growth. Process-wide (one loop trims for all).
   /// 0 disables.

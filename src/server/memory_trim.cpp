@@ -17,8 +17,10 @@ namespace ns::server {
 namespace {
 // Process-wide: several loops share one heap, one trim serves them all.
 std::atomic<std::uint64_t> next_check_ms{0};
-// RSS right after the last trim; written only by the loop that won this interval's check.
+// RSS and free heap right after the last trim; written only by the loop that won this
+// interval's check.
 std::atomic<std::size_t> resident_after_trim{0};
+std::atomic<std::size_t> free_after_trim{0};
 }  // namespace
 
 std::size_t read_resident() noexcept {
@@ -55,14 +57,14 @@ std::size_t memory_trimmer::maybe_trim(std::uint64_t now_ms) noexcept {
     return 0;  // another loop took this turn
   }
   const heap_figures before = read_heap();
-  if (!worth_trimming(before, read_resident(),
-                      resident_after_trim.load(std::memory_order_relaxed), threshold_)) {
-    return 0;
-  }
+  const trim_mark last{resident_after_trim.load(std::memory_order_relaxed),
+                       free_after_trim.load(std::memory_order_relaxed)};
+  if (!worth_trimming(before, read_resident(), last, threshold_)) return 0;
 #if defined(__GLIBC__)
   ::malloc_trim(0);
 #endif
   resident_after_trim.store(read_resident(), std::memory_order_relaxed);
+  free_after_trim.store(read_heap().free, std::memory_order_relaxed);
   return before.free;
 }
 

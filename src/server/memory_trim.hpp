@@ -5,8 +5,8 @@
 // glibc keeps pages it has freed in the middle of the heap: after a flood of 10,000 connections
 // closes, the process would keep its peak RSS for ever (and each later burst, fragmenting
 // differently, raises the peak a little). An operator reads that as a leak. Every `interval`
-// one loop of the process looks at its RSS and, when it has grown by `threshold` since the last
-// trim and the heap holds free bytes, calls malloc_trim. Growth of RSS, not the free heap's
+// one loop of the process looks at its RSS and free heap and, when either has grown by
+// `threshold` since the last trim, calls malloc_trim. Growth of RSS, not the free heap's
 // share, is the trigger: after a burst the free heap may be smaller than the part in use (caches,
 // pools, fragmentation) and still be tens of MiB of RSS the kernel could have back; a trim at
 // most once per `threshold` of growth keeps a busy, growing server from trimming and faulting
@@ -30,12 +30,18 @@ heap_figures read_heap() noexcept;
 /// The process's resident set in bytes (/proc/self/statm); 0 if it cannot be read.
 std::size_t read_resident() noexcept;
 
-/// Whether to trim: RSS has grown by `threshold` since it was `resident_after_last` (right after
-/// the last trim; 0 before the first) and the heap holds something to give back. The walk
-/// malloc_trim does costs in proportion to the free chunks, so a small free heap is cheap.
-constexpr bool worth_trimming(heap_figures h, std::size_t resident, std::size_t resident_after_last,
+/// Whether to trim, from the heap and RSS now and right after the last trim (zeros before the
+/// first): RSS has grown by `threshold` since, or the free heap has (a trim that ran while a
+/// burst was still closing saw only part of it free), and the heap holds something to give
+/// back. The walk malloc_trim does costs in proportion to the free chunks, so a small free heap
+/// is cheap; an idle server whose figures stay put does not trim again.
+struct trim_mark {
+  std::size_t resident = 0;
+  std::size_t free = 0;
+};
+constexpr bool worth_trimming(heap_figures h, std::size_t resident, trim_mark last,
                               std::size_t threshold) noexcept {
-  return h.free > 0 && resident >= resident_after_last + threshold;
+  return h.free > 0 && (resident >= last.resident + threshold || h.free >= last.free + threshold);
 }
 
 class memory_trimmer {

@@ -25,18 +25,24 @@ std::size_t resident_bytes() {
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
 }
 
-TEST(MemoryTrim, TrimsOncePerThresholdOfResidentGrowth) {
+TEST(MemoryTrim, TrimsOncePerThresholdOfGrowthInResidentOrFreeHeap) {
+  using ns::server::trim_mark;
   const heap_figures some_free{.in_use = 30 * MiB, .free = 12 * MiB};
-  // RSS 15 MiB above what the last trim left: not yet.
-  EXPECT_FALSE(worth_trimming(some_free, 115 * MiB, 100 * MiB, 16 * MiB));
-  EXPECT_TRUE(worth_trimming(some_free, 116 * MiB, 100 * MiB, 16 * MiB));
+  // RSS 15 MiB above what the last trim left, the free heap as it was: not yet.
+  EXPECT_FALSE(worth_trimming(some_free, 115 * MiB, trim_mark{100 * MiB, 12 * MiB}, 16 * MiB));
+  EXPECT_TRUE(worth_trimming(some_free, 116 * MiB, trim_mark{100 * MiB, 12 * MiB}, 16 * MiB));
   // After a burst the free heap may be smaller than the part in use and still worth giving back
-  // (a stress flood's first round left 12 MiB free beside 30 MiB in use, RSS 24 MiB up).
-  EXPECT_TRUE(worth_trimming(some_free, 44 * MiB, 0, 16 * MiB));
+  // (a stress flood's first round left about 12 MiB free beside more in use, RSS 24 MiB up).
+  EXPECT_TRUE(worth_trimming(some_free, 44 * MiB, trim_mark{}, 16 * MiB));
+  // A trim that ran while the burst was still closing: RSS fell, then the rest was freed.
+  EXPECT_TRUE(worth_trimming({.in_use = 20 * MiB, .free = 28 * MiB}, 43 * MiB,
+                             trim_mark{43 * MiB, 12 * MiB}, 16 * MiB));
   // Nothing free: nothing to give, whatever RSS did (a server growing its live connections).
-  EXPECT_FALSE(worth_trimming({.in_use = 400 * MiB, .free = 0}, 500 * MiB, 100 * MiB, 16 * MiB));
+  EXPECT_FALSE(worth_trimming({.in_use = 400 * MiB, .free = 0}, 500 * MiB, trim_mark{100 * MiB, 0},
+                              16 * MiB));
   // An idle server that gave its pages back does not trim them again.
-  EXPECT_FALSE(worth_trimming({.in_use = 10 * MiB, .free = 40 * MiB}, 30 * MiB, 30 * MiB, 16 * MiB));
+  EXPECT_FALSE(worth_trimming({.in_use = 10 * MiB, .free = 40 * MiB}, 30 * MiB,
+                              trim_mark{30 * MiB, 40 * MiB}, 16 * MiB));
 }
 
 TEST(MemoryTrim, ReadsTheResidentSet) {
