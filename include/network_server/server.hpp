@@ -107,6 +107,20 @@ class network_server {
   /// it still cuts the drain short.
   void drain(std::chrono::milliseconds websocket_grace) noexcept;
 
+  /// Whether the loop still accepts: true from `start()` until a drain or stop has ended its
+  /// accepting for good (its last accept on the listener has completed). The process taking
+  /// over waits for this to turn false in every old server before `recheck_accept()`. Any
+  /// thread.
+  [[nodiscard]] bool accepting() const noexcept;
+
+  /// Looks at the listening socket's queue again. io_uring's accept waits exclusively: the
+  /// kernel wakes one waiter per new connection, and a waiter whose accept is being cancelled
+  /// (another process draining on the same socket) may take the wake-up with it, leaving the
+  /// connection queued and unnoticed until the next one arrives. The loop replaces its pending
+  /// accept, and the new one takes what is queued. Call it after every other process accepting
+  /// on the socket stopped (`accepting()` false there). Any thread.
+  void recheck_accept() noexcept;
+
   /// The listening socket (e.g. to pass to another process with SCM_RIGHTS, which then
   /// constructs its servers with `server_config::listen_fd`), or -1 once draining. Owned by
   /// the server. Not synchronised with the loop: read it before `start()` (or on its thread).

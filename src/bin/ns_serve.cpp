@@ -184,10 +184,11 @@ int main(int argc, char** argv) {
   }
   // Started by an upgrade: the old process stops accepting once we said so.
   ns::serve::confirm_ready(handover_channel, inherited.size());
+  std::atomic<bool> loops_done{false};
+  std::thread release_watch = ns::serve::watch_release(handover_channel, servers, loops_done);
   int metrics_result = 0;
   std::thread metrics_loop;
   if (metrics_server) metrics_loop = std::thread([&] { metrics_result = metrics_server->start(); });
-  std::atomic<bool> loops_done{false};
   bool handed_over = false;
   std::thread signal_thread([&] {
     for (;;) {
@@ -198,7 +199,8 @@ int main(int argc, char** argv) {
         if (handed_over) continue;  // draining already
         pid_t successor = 0;
         std::string why;
-        if (!ns::serve::hand_over(plan, listeners, successor, why)) {
+        int channel = -1;
+        if (!ns::serve::hand_over(plan, listeners, successor, channel, why)) {
           std::fprintf(stderr, "ns_serve: SIGUSR2: upgrade failed, still serving: %s\n",
                        why.c_str());
           continue;
@@ -207,6 +209,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "ns_serve: SIGUSR2: pid %d accepts on the listeners now; draining\n",
                      static_cast<int>(successor));
         for (auto& s : servers) s->drain(opt.drain_timeout);
+        ns::serve::release_listeners(channel, servers, std::chrono::seconds(2));
         continue;
       }
       if (sig == SIGHUP) {
@@ -242,6 +245,7 @@ int main(int argc, char** argv) {
   loops_done.store(true);
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
+  if (release_watch.joinable()) release_watch.join();
   for (int rc : results) {
     if (rc != 0) return 1;
   }

@@ -173,7 +173,7 @@ bool exchange(int sock, pid_t child, std::span<const int> listeners,
 }  // namespace
 
 bool hand_over(const upgrade_plan& plan, std::span<const int> listeners, pid_t& successor,
-               std::string& why) {
+               int& channel, std::string& why) {
   if (!check_new_config(plan, why)) return false;
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -193,12 +193,12 @@ bool hand_over(const upgrade_plan& plan, std::span<const int> listeners, pid_t& 
     return false;
   }
   std::string detail;
-  const bool ok = exchange(sv[0], pid, listeners, plan.timeout, detail);
-  ::close(sv[0]);
-  if (ok) {
+  if (exchange(sv[0], pid, listeners, plan.timeout, detail)) {
     successor = pid;
+    channel = sv[0];
     return true;
   }
+  ::close(sv[0]);
   // A process that closed the channel is exiting: give it a moment to be reaped, for the log.
   int status = 0;
   bool exited = false;
@@ -269,7 +269,40 @@ void confirm_ready(int channel, std::size_t count) {
   ready.count = static_cast<std::uint16_t>(count);
   std::string ignored;  // an old process that gave up has killed us already
   send_record(channel, ready, {}, ignored);
+}
+
+void release_listeners(int channel, std::span<const std::unique_ptr<network_server>> servers,
+                       std::chrono::milliseconds timeout) {
+  const auto deadline = clock::now() + timeout;
+  const auto accepting = [&] {
+    for (const auto& s : servers) {
+      if (s->accepting()) return true;
+    }
+    return false;
+  };
+  // The drain's cancel of each accept completes within a loop turn.
+  while (accepting() && clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   ::close(channel);
+}
+
+std::thread watch_release(int channel, std::span<const std::unique_ptr<network_server>> servers,
+                          const std::atomic<bool>& stop) {
+  if (channel < 0) return {};
+  return std::thread([channel, servers, &stop] {
+    for (;;) {
+      pollfd p{channel, POLLIN, 0};
+      if (stop.load()) break;
+      if (::poll(&p, 1, 100) <= 0) continue;  // timeout (look at stop again) or EINTR
+      char byte = 0;
+      if (::recv(channel, &byte, 1, MSG_DONTWAIT) == 0) {  // end of file: old stopped accepting
+        for (const auto& s : servers) s->recheck_accept();
+        break;
+      }
+    }
+    ::close(channel);
+  });
 }
 
 }  // namespace ns::serve

@@ -11,18 +11,26 @@
 //  listeners + every listening fd  ──────────▶ checks each is on --bind/--port, starts its
 //                                              loops on them
 //                                   ◀── ready
-//  drains (network_server::drain)
+//  drains (network_server::drain); once no
+//  server of it accepts, closes the channel ─▶ end of file: recheck_accept() on every server
+//                                              (a wake-up the old accept took along is not
+//                                              lost: network_server::recheck_accept)
 //
 // Any failure or silence beyond the timeout on the old side: the child is killed and reaped,
 // the old process logs one line and keeps serving.
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include <network_server/network_server.hpp>
 
 namespace ns::serve {
 
@@ -36,10 +44,15 @@ struct upgrade_plan {
 };
 
 /// Old side: runs the check, starts the new process and hands it @p listeners. True once it
-/// confirmed (@p successor = its pid); false with @p why (one line) when the old process must
-/// keep serving.
+/// confirmed (@p successor = its pid, @p channel our end, for release_listeners); false with
+/// @p why (one line) when the old process must keep serving.
 bool hand_over(const upgrade_plan& plan, std::span<const int> listeners, pid_t& successor,
-               std::string& why);
+               int& channel, std::string& why);
+
+/// Old side, after asking @p servers to drain: closes @p channel once none of them accepts any
+/// more (waiting at most @p timeout), which tells the new process to recheck_accept().
+void release_listeners(int channel, std::span<const std::unique_ptr<network_server>> servers,
+                       std::chrono::milliseconds timeout);
 
 /// New side: when started by hand_over (the variable is set: it is unset here), says hello and
 /// receives the listening sockets, each checked to be a listening TCP socket on @p bind :
@@ -48,8 +61,14 @@ bool hand_over(const upgrade_plan& plan, std::span<const int> listeners, pid_t& 
 bool receive_listeners(const std::string& bind, std::uint16_t port, int& channel,
                        std::vector<int>& fds, std::string& error);
 
-/// New side: tells the old process that @p count listeners are being accepted on, and closes
-/// the channel.
+/// New side: tells the old process that @p count listeners are being accepted on.
 void confirm_ready(int channel, std::size_t count);
+
+/// New side, after confirm_ready: a thread that waits until the old process closes @p channel
+/// (it no longer accepts, or it is gone), then calls recheck_accept() on every one of
+/// @p servers and closes the channel. It also ends when @p stop is set; join it before the
+/// servers go. No thread (not joinable) when @p channel is -1.
+std::thread watch_release(int channel, std::span<const std::unique_ptr<network_server>> servers,
+                          const std::atomic<bool>& stop);
 
 }  // namespace ns::serve

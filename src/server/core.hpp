@@ -64,6 +64,10 @@ class network_server::impl {
   void request_stop() noexcept;
   /// Thread-safe: stop accepting and drain (network_server::drain).
   void request_drain(std::chrono::milliseconds websocket_grace) noexcept;
+  void request_recheck_accept() noexcept;
+  [[nodiscard]] bool accepting() const noexcept {
+    return accepting_.load(std::memory_order_acquire);
+  }
   [[nodiscard]] int listener_fd() const noexcept { return listen_fd_; }
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
@@ -242,6 +246,8 @@ class network_server::impl {
   std::atomic<std::int64_t> drain_grace_ms_{0};
   bool draining_ = false;
   bool drain_went_away_ = false;
+  std::atomic<bool> accepting_{false};          // see network_server::accepting()
+  std::atomic<bool> recheck_requested_{false};  // see network_server::recheck_accept()
   std::uint64_t drain_deadline_ms_ = 0;
   std::vector<client_num_t> to_finalize_;
   std::vector<client_num_t> to_resume_;

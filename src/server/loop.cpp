@@ -91,6 +91,12 @@ void network_server::impl::request_drain(std::chrono::milliseconds websocket_gra
   [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
 }
 
+void network_server::impl::request_recheck_accept() noexcept {
+  recheck_requested_.store(true, std::memory_order_release);
+  const std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof(one));
+}
+
 void network_server::impl::request_stop() noexcept {
   stop_requested_.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
@@ -102,6 +108,7 @@ int network_server::impl::run() {
   debug_.tid = static_cast<pid_t>(::gettid());
   ring_.attach_to_current_thread();
   const server::topic_service::running on_this_thread(topics_);
+  accepting_.store(true, std::memory_order_release);
   arm_accept();
   arm_wake();
   app_.server_started_callback(self_);
@@ -112,10 +119,18 @@ int network_server::impl::run() {
     if (drain_requested_.load(std::memory_order_acquire) && !draining_ && !stopping_) {
       begin_drain();
     }
-    if ((stopping_ || draining_) && conns_.size() == 0 && !accept_armed_) break;
+    if (recheck_requested_.exchange(false, std::memory_order_acq_rel) && accept_armed_ &&
+        !draining_ && !stopping_) {
+      cancel_accept();  // on_accept arms a new one when this one ends (-ECANCELED)
+    }
+    if ((stopping_ || draining_) && !accept_armed_) {
+      accepting_.store(false, std::memory_order_release);
+      if (conns_.size() == 0) break;
+    }
     int rc = ring_.submit_and_wait(tick_interval);
     if (rc < 0 && rc != -ETIME && rc != -EINTR && rc != -EBUSY && rc != -EAGAIN) {
       NS_LOG(log_level::error, "io_uring_submit_and_wait failed: ", std::strerror(-rc));
+      accepting_.store(false, std::memory_order_release);
       return rc;
     }
     now_ms_ = steady_ms();

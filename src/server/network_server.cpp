@@ -32,6 +32,14 @@ void network_server::drain(std::chrono::milliseconds websocket_grace) noexcept {
   impl_->request_drain(websocket_grace);
 }
 
+bool network_server::accepting() const noexcept {
+  return impl_->accepting();
+}
+
+void network_server::recheck_accept() noexcept {
+  impl_->request_recheck_accept();
+}
+
 int network_server::listener_fd() const noexcept {
   return impl_->listener_fd();
 }

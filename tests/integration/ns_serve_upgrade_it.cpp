@@ -442,12 +442,15 @@ TEST(NetworkServerHandover, ASecondServerTakesTheListenerAndTheFirstDrains) {
   counting_app first_app;
   std::promise<int> listener;  // read on the loop thread, before anything closes it
   std::promise<int> ended;
+  bool accepting_after = true;
   // The server (and its ring) lives on its loop thread only, as in ws_support.cpp.
   std::thread loop([&] {
     try {
       network_server server(cfg, first_app);
       listener.set_value(server.listener_fd());
-      ended.set_value(server.start());
+      const int rc = server.start();
+      accepting_after = server.accepting();
+      ended.set_value(rc);
     } catch (...) {
       listener.set_exception(std::current_exception());
     }
@@ -460,14 +463,20 @@ TEST(NetworkServerHandover, ASecondServerTakesTheListenerAndTheFirstDrains) {
   counting_app second_app;
   ws_server second([shared](server_config& c) { c.listen_fd = shared; }, &second_app);
   EXPECT_EQ(second.port(), port);
+  EXPECT_TRUE(second_app.server->accepting());
   std::future<int> first_done = ended.get_future();
   first_app.server->drain(std::chrono::milliseconds(0));
   ASSERT_EQ(first_done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
   EXPECT_EQ(first_done.get(), 0);
   loop.join();
+  EXPECT_FALSE(accepting_after) << "a drained server's accepting() ends";
+  // What ns_serve's new process does once the old one stopped accepting: the loop replaces its
+  // accept, and goes on accepting.
+  second_app.server->recheck_accept();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(https_get(port, "/").body, "plain") << i;
   EXPECT_EQ(first_app.requests.load(), 1) << "the drained server accepted nothing more";
   EXPECT_EQ(second_app.requests.load(), 20);
+  EXPECT_TRUE(second_app.server->accepting());
 }
 
 }  // namespace
