@@ -7,27 +7,13 @@
 // sender included (io.to(room).emit, as ns_serve's publish reaches its publisher too).
 // usage: node sio_server.js --port N --cert F --key F --redis-port N
 'use strict';
-const fs = require('fs');
-const https = require('https');
 const { Server } = require('socket.io');
 const { createAdapter } = require('@socket.io/redis-adapter');
 const { createClient } = require('redis');
-
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
+const { opt, httpsServer, listen } = require('./peer_common');
 
 async function main() {
-  const server = https.createServer({
-    cert: fs.readFileSync(opt('--cert')),
-    key: fs.readFileSync(opt('--key')),
-    // Same suite preference as the other servers, so the comparison measures the server.
-    ciphers: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:' +
-             'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384',
-    honorCipherOrder: true,
-  });
+  const server = httpsServer();
   const url = `redis://127.0.0.1:${opt('--redis-port')}`;
   const pub = createClient({ url });
   const sub = pub.duplicate();
@@ -40,9 +26,7 @@ async function main() {
     socket.join(room);
     socket.on('m', (data) => io.to(room).emit('m', data));
   });
-  server.listen(Number(opt('--port', '8443')), opt('--bind', '127.0.0.1'), () => {
-    process.stderr.write(`sio_server: listening, redis ${url}\n`);
-  });
+  listen(server, `sio_server: listening, redis ${url}`);
 }
 
 main().catch((e) => {

@@ -4,25 +4,12 @@
 //   /ws/chat  every message to every /ws/chat client, the sender included
 // usage: node ws_server.js --port N --cert F --key F [--deflate]
 'use strict';
-const fs = require('fs');
-const https = require('https');
 const { WebSocketServer } = require('ws');
+const { args, opt, httpsServer, listen } = require('./peer_common');
 
-const args = process.argv.slice(2);
-const opt = (name, def) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : def;
-};
 const deflate = args.includes('--deflate');
 
-const server = https.createServer({
-  cert: fs.readFileSync(opt('--cert')),
-  key: fs.readFileSync(opt('--key')),
-  // Same suite preference as the other servers, so the comparison measures the server.
-  ciphers: 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:' +
-           'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384',
-  honorCipherOrder: true,
-});
+const server = httpsServer();
 server.keepAliveTimeout = 600000;
 server.headersTimeout = 600000;
 
@@ -51,7 +38,5 @@ server.on('request', (req, res) => {
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 3 });
   res.end('ok\n');
 });
-server.listen(Number(opt('--port', '8443')), opt('--bind', '127.0.0.1'), () => {
-  process.stderr.write(`ws_server: listening, perMessageDeflate ${deflate}\n`);
-});
+listen(server, `ws_server: listening, perMessageDeflate ${deflate}`);
 process.on('SIGTERM', () => process.exit(0));
