@@ -16,14 +16,6 @@
 namespace ns::test {
 namespace {
 
-[[maybe_unused]] const bool binary_dir_known = [] {
-  if (std::getenv("NS_BINARY_DIR") == nullptr) {  // see ns_serve_cli_it.cpp
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe");
-    ::setenv("NS_BINARY_DIR", exe.parent_path().parent_path().parent_path().c_str(), 0);
-  }
-  return true;
-}();
-
 // A client frame (RFC 6455 §5.2): FIN + opcode, masked, payload < 126 bytes.
 std::string client_frame(std::uint8_t opcode, std::string_view payload) {
   const char mask[4] = {0x11, 0x22, 0x33, 0x44};

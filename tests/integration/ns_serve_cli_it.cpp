@@ -25,16 +25,6 @@
 namespace ns::test {
 namespace {
 
-// ctest may not pass NS_BINARY_DIR through (gtest_discover_tests flattens the ENVIRONMENT
-// list); this executable lives in BINARY_DIR/tests/integration/, so derive it from there.
-[[maybe_unused]] const bool binary_dir_known = [] {
-  if (std::getenv("NS_BINARY_DIR") == nullptr) {
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe");
-    ::setenv("NS_BINARY_DIR", exe.parent_path().parent_path().parent_path().c_str(), 0);
-  }
-  return true;
-}();
-
 struct outcome {
   int status = -1;
   std::string out;

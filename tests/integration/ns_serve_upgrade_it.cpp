@@ -35,15 +35,6 @@
 namespace ns::test {
 namespace {
 
-// ctest may not pass NS_BINARY_DIR through; this executable lives in BINARY_DIR/tests/integration/.
-[[maybe_unused]] const bool binary_dir_known = [] {
-  if (std::getenv("NS_BINARY_DIR") == nullptr) {
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe");
-    ::setenv("NS_BINARY_DIR", exe.parent_path().parent_path().parent_path().c_str(), 0);
-  }
-  return true;
-}();
-
 std::string socket_activate_bin() {
   for (const char* p :
        {"/usr/bin/systemd-socket-activate", "/lib/systemd/systemd-socket-activate"}) {
