@@ -153,7 +153,9 @@ int main(int argc, char** argv) {
       mc.plaintext = true;
       mc.bind_address = opt.metrics_bind;
       mc.port = opt.metrics_port;
-      mc.reuse_port = false;
+      // Not handed over on SIGUSR2: the new process binds it again while the old one still
+      // holds it, which SO_REUSEPORT allows (same user only).
+      mc.reuse_port = true;
       mc.max_connections = 64;  // scrapers, not clients
       mc.files.cache_bytes = 0;
       metrics_app =

@@ -258,6 +258,27 @@ TEST_F(NsServeLifecycle, Usr2HandsTheListenersOverWithoutARefusedConnection) {
   EXPECT_EQ(next.stop(), 0);
 }
 
+// --metrics-listen is a listener of its own, not handed over: the new process binds it again
+// while the old one still has it (both with SO_REUSEPORT), and serves the metrics after it.
+TEST_F(NsServeLifecycle, Usr2WithAMetricsListenerOfItsOwn) {
+  const std::uint16_t mport = free_port();
+  ASSERT_NE(mport, 0);
+  served s = start_ns_serve({"--root", root_, "--cert", cert_, "--key", key_, "--metrics-listen",
+                             "127.0.0.1:" + std::to_string(mport)});
+  ASSERT_NE(s.port, 0);
+  ASSERT_EQ(::kill(s.process->pid(), SIGUSR2), 0);
+  const std::string err =
+      wait_for_stderr(*s.process, "accepts on the listeners now", std::chrono::seconds(20));
+  successor_guard next{successor_of(err)};
+  ASSERT_GT(next.pid, 0) << s.process->stderr_text();
+  EXPECT_EQ(s.process->wait(std::chrono::seconds(20)), 0) << s.process->stderr_text();
+  const int fd = tcp_connect(mport);
+  EXPECT_GE(fd, 0) << "the new process listens on the metrics port";
+  if (fd >= 0) ::close(fd);
+  EXPECT_EQ(https_get(s.port, "/index.html").status, 200);
+  EXPECT_EQ(next.stop(), 0);
+}
+
 // What the old process logs when the upgrade fails, after which it still serves.
 void expect_still_serving(served& s, const std::string& why) {
   ASSERT_EQ(::kill(s.process->pid(), SIGUSR2), 0);
