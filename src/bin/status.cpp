@@ -17,14 +17,10 @@ struct collection {
   std::size_t remaining = 0;
 };
 
-void reply(network_server& origin, client_num_t client_num, bool head, std::string_view type,
+void reply(network_server& origin, client_num_t client_num, std::string_view type,
            const std::string& body) {
-  std::string response = "HTTP/1.1 200 OK\r\nContent-Type: ";
-  response += type;
-  response +=
-      "\r\nCache-Control: no-store\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
-  if (!head) response += body;
-  if (origin.http_write(client_num, response) < 0) origin.http_close(client_num);
+  const http_header headers[] = {{"Content-Type", type}, {"Cache-Control", "no-store"}};
+  if (origin.http_respond(client_num, 200, headers, body) < 0) origin.http_close(client_num);
 }
 
 // "ip:port" or "[ipv6]:port" (the server's peer text) as an endpoint; family none if neither.
@@ -148,7 +144,8 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   return j;
 }
 
-void status_hub::gather(network_server& origin, const access_log* log, gathered done) const {
+void status_hub::gather(network_server& origin, const access_log* log, bool largest,
+                        gathered done) const {
   auto col = std::make_shared<collection>();
   col->samples.resize(servers_.size());
   col->remaining = servers_.size();
@@ -170,11 +167,11 @@ void status_hub::gather(network_server& origin, const access_log* log, gathered 
   };
   for (std::size_t i = 0; i < servers_.size(); ++i) {
     network_server* s = servers_[i];
-    const int rc = s->post([s, i, col, done_one] {
+    const int rc = s->post([s, i, col, largest, done_one] {
       {
         std::lock_guard lock(col->mutex);
-        col->samples[i] = {s->stats(), s->http_file_cache_stats(),
-                           s->largest_connections(status_largest_connections)};
+        col->samples[i] = {s->stats(), s->http_file_cache_stats(), {}};
+        if (largest) col->samples[i].largest = s->largest_connections(status_largest_connections);
       }
       done_one();
     });
@@ -182,10 +179,10 @@ void status_hub::gather(network_server& origin, const access_log* log, gathered 
   }
 }
 
-void status_hub::answer(network_server& origin, client_num_t client_num, bool head,
+void status_hub::answer(network_server& origin, client_num_t client_num,
                         const access_log* log) const {
-  gather(origin, log,
-         [&origin, client_num, head](std::vector<thread_sample>& samples, const process_sample& p) {
+  gather(origin, log, true,
+         [&origin, client_num](std::vector<thread_sample>& samples, const process_sample& p) {
            server_stats total;
            std::vector<connection_memory> largest;
            for (thread_sample& s : samples) {
@@ -196,17 +193,17 @@ void status_hub::answer(network_server& origin, client_num_t client_num, bool he
              total.topics.topics = p.topics->topics;
              total.topics.published = p.topics->published;
            }
-           reply(origin, client_num, head, "application/json",
+           reply(origin, client_num, "application/json",
                  stats_json(total, samples.size(), p.access_log_dropped,
                             p.redis ? &*p.redis : nullptr, largest));
          });
 }
 
-void status_hub::answer_metrics(network_server& origin, client_num_t client_num, bool head,
+void status_hub::answer_metrics(network_server& origin, client_num_t client_num,
                                 const access_log* log) const {
-  gather(origin, log,
-         [&origin, client_num, head](std::vector<thread_sample>& samples, const process_sample& p) {
-           reply(origin, client_num, head, prom::content_type, metrics_text(samples, p));
+  gather(origin, log, false,
+         [&origin, client_num](std::vector<thread_sample>& samples, const process_sample& p) {
+           reply(origin, client_num, prom::content_type, metrics_text(samples, p));
          });
 }
 
@@ -228,7 +225,7 @@ void instrumented_app::server_started_callback(network_server& server) {
 void instrumented_app::http_read_callback(const http_request& request, client_num_t c) {
   const bool get = request.method == "GET" || request.method == "HEAD";
   if (!status_path_.empty() && request.path() == status_path_ && get) {
-    hub_.answer(*server_, c, request.method == "HEAD", log_);
+    hub_.answer(*server_, c, log_);
     return;
   }
   if (metrics_ != nullptr && request.path() == metrics_->path && get) {
@@ -240,7 +237,7 @@ void instrumented_app::http_read_callback(const http_request& request, client_nu
       }
       return;
     }
-    hub_.answer_metrics(*server_, c, request.method == "HEAD", log_);
+    hub_.answer_metrics(*server_, c, log_);
     return;
   }
   inner_.http_read_callback(request, c);

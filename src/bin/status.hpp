@@ -35,18 +35,19 @@ class status_hub {
   /// The cluster engine (--redis), whose counters become the "redis" object; null: none.
   void set_redis(const redis_engine* redis) { redis_ = redis; }
   /// Answers @p client_num on @p origin (whose loop thread calls this) with the sum of all
-  /// servers' stats. @p head: a HEAD request (no body).
-  void answer(network_server& origin, client_num_t client_num, bool head,
-              const access_log* log) const;
+  /// servers' stats (http_respond: HEAD gets no body).
+  void answer(network_server& origin, client_num_t client_num, const access_log* log) const;
   /// The same as Prometheus' text exposition (metrics_text): per thread, with histograms.
-  void answer_metrics(network_server& origin, client_num_t client_num, bool head,
+  void answer_metrics(network_server& origin, client_num_t client_num,
                       const access_log* log) const;
 
  private:
   /// Gets every server's sample on its own loop thread (through `post`: the loops' counters
   /// are plain integers only their thread writes), then calls @p done on @p origin's thread.
+  /// @p largest: also each loop's connections holding the most memory (a walk of them all;
+  /// the JSON shows them, the metrics do not).
   using gathered = std::function<void(std::vector<thread_sample>&, const process_sample&)>;
-  void gather(network_server& origin, const access_log* log, gathered done) const;
+  void gather(network_server& origin, const access_log* log, bool largest, gathered done) const;
 
   std::vector<network_server*> servers_;  // filled before the loops start, read-only after
   const topic_hub* topics_ = nullptr;
