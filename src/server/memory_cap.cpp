@@ -78,22 +78,13 @@ void network_server::impl::enforce_memory_cap() {
   server::output_queue::take_growth();
   // The loop's pool of output buffers is memory of this loop's too, though no connection's.
   std::uint64_t mine = server::output_queue::pooled_bytes();
-  std::vector<candidate> candidates;
-  conns_.for_each([&](client_num_t c, const transport& t) {
+  conns_.for_each([&](client_num_t, const transport& t) {
     // A transport closing hard frees its buffers as soon as its cancelled operations have
     // completed (within a loop iteration): counting it again would shed twice for it.
     if (t.closing) return;
     memory_by_kind m;
     account(t, m);
     mine += m.total();
-    if (!t.counted || !t.open()) return;
-    if (!t.ready) {
-      candidates.push_back({shed_order::handshake, m.total(), c});
-    } else if (t.handler->expendable() && t.out.empty()) {
-      candidates.push_back({shed_order::idle, m.total(), c});
-    } else if (!t.out.empty()) {
-      candidates.push_back({shed_order::slow_reader, m.total(), c});
-    }
   });
   std::uint64_t sum = cap_.publish(mine);
   if (cap_.judge(sum)) {
@@ -105,6 +96,20 @@ void network_server::impl::enforce_memory_cap() {
   // way out; the next count drops them too.)
   mine -= std::min<std::uint64_t>(mine, server::output_queue::drop_pool());
   sum = cap_.publish(mine);
+  // Over the cap (rare): a second walk picks whom to shed, so a count under it builds nothing.
+  std::vector<candidate> candidates;
+  conns_.for_each([&](client_num_t c, const transport& t) {
+    if (t.closing || !t.counted || !t.open()) return;
+    memory_by_kind m;
+    account(t, m);
+    if (!t.ready) {
+      candidates.push_back({shed_order::handshake, m.total(), c});
+    } else if (t.handler->expendable() && t.out.empty()) {
+      candidates.push_back({shed_order::idle, m.total(), c});
+    } else if (!t.out.empty()) {
+      candidates.push_back({shed_order::slow_reader, m.total(), c});
+    }
+  });
   std::sort(candidates.begin(), candidates.end(), [](const candidate& a, const candidate& b) {
     return a.order != b.order ? a.order < b.order : a.bytes > b.bytes;
   });

@@ -19,6 +19,10 @@ constexpr std::size_t keep_capacity = 32 * 1024;
 constexpr std::size_t pool_max_bytes = 16 * 1024 * 1024;
 constexpr std::size_t pool_max_buffers = 128;
 
+// Bytes the thread's queues allocated since output_queue::take_growth(). Only new allocations:
+// a buffer from the pool is counted there already (the cap counts the pool).
+thread_local std::size_t grown_bytes = 0;
+
 struct buffer_pool {
   std::vector<queue_buffer> free;
   std::size_t bytes = 0;
@@ -33,6 +37,7 @@ struct buffer_pool {
       if (best == free.end() || it->capacity > best->capacity) best = it;
     }
     if (best == free.end() || best->capacity < n) {
+      grown_bytes += n;
       return {std::make_unique_for_overwrite<std::byte[]>(n), n};
     }
     queue_buffer b = std::move(*best);
@@ -59,8 +64,6 @@ buffer_pool& pool() noexcept {
   return p;
 }
 
-thread_local std::size_t grown_bytes = 0;  // see output_queue::take_growth()
-
 }  // namespace
 
 std::span<std::byte> output_queue::prepare(std::size_t n) {
@@ -68,7 +71,6 @@ std::span<std::byte> output_queue::prepare(std::size_t n) {
   if (need > filling_.capacity) {
     // Geometric growth (amortised O(1) per byte); the bytes already written move once.
     queue_buffer bigger = pool().take(std::max(need, 2 * filling_.capacity));
-    grown_bytes += bigger.capacity - filling_.capacity;
     if (filling_used_ != 0) std::memcpy(bigger.data.get(), filling_.data.get(), filling_used_);
     pool().give(std::move(filling_));
     filling_ = std::move(bigger);

@@ -99,8 +99,9 @@ class output_queue {
   /// call (a loop calls it every few seconds: after a burst of bulk responses the pool would
   /// otherwise stay in use, beyond the reach of the memory trimmer). Returns the bytes freed.
   static std::size_t release_unused_pool() noexcept;
-  /// Bytes by which the calling thread's queues grew their buffers since the previous call
-  /// (the memory cap's cheap check between two full counts: memory_cap.cpp), and restart.
+  /// Bytes the calling thread's queues newly allocated since the previous call (a buffer
+  /// reused from the pool is counted in the pool already): the memory cap's cheap check between
+  /// two full counts (memory_cap.cpp); and restart.
   static std::size_t take_growth() noexcept;
   /// The same, without restarting.
   [[nodiscard]] static std::size_t peek_growth() noexcept;
