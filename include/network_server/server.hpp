@@ -107,8 +107,9 @@ class network_server {
   /// it still cuts the drain short.
   void drain(std::chrono::milliseconds websocket_grace) noexcept;
 
-  /// Whether the loop still accepts: true from `start()` until a drain or stop has ended its
-  /// accepting for good (its last accept on the listener has completed). The process taking
+  /// Whether the server still accepts: true from its construction (its listener queues
+  /// connections for it) until a drain or stop has ended its accepting for good (its loop's
+  /// last accept on the listener has completed, or `start()` failed). The process taking
   /// over waits for this to turn false in every old server before `recheck_accept()`. Any
   /// thread.
   [[nodiscard]] bool accepting() const noexcept;

@@ -205,7 +205,8 @@ class network_server::impl {
   [[nodiscard]] std::vector<connection_memory> largest_connections(std::size_t n);
 
  private:
-  /// Once per loop iteration: counts and sheds when a count is due (memory_cap.cpp).
+  /// After each completion and each wake-up: counts and sheds when a count is due (one
+  /// branch without a cap; memory_cap.cpp).
   void watch_memory();
   void enforce_memory_cap();
   /// At accept: closes @p fd (counted) and returns true while over the cap.
@@ -246,7 +247,7 @@ class network_server::impl {
   std::atomic<std::int64_t> drain_grace_ms_{0};
   bool draining_ = false;
   bool drain_went_away_ = false;
-  std::atomic<bool> accepting_{false};          // see network_server::accepting()
+  std::atomic<bool> accepting_{true};           // see network_server::accepting()
   std::atomic<bool> recheck_requested_{false};  // see network_server::recheck_accept()
   std::uint64_t drain_deadline_ms_ = 0;
   std::vector<client_num_t> to_finalize_;

@@ -209,8 +209,9 @@ void http1_handler::response_done() {
   if (ex_.body.active) ex_.keep_alive = false;  // its unread body cannot be skipped safely
   set_phase(phase::idle);
   answered_ = true;
-  // Draining: a response whose head already said keep-alive still ends the connection.
-  if (!ex_.keep_alive || draining_) {
+  // Draining: drain() cleared keep_alive, so a response whose head already said keep-alive
+  // still ends the connection.
+  if (!ex_.keep_alive) {
     core_.close_graceful(t_);
     return;
   }

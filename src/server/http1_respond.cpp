@@ -60,10 +60,7 @@ int http1_handler::write(std::span<const iovec> pieces, write_kind kind) {
       if (!put({static_cast<const std::byte*>(v.iov_base), v.iov_len})) return -EPIPE;
     }
   }
-  t_.out.mark(kind);
-  response_done();  // this write answers the request in hand
-  core_.flush(t_);
-  return 0;
+  return queued(true, kind, true);  // this write answers the request in hand
 }
 
 int http1_handler::respond(int status, std::span<const http_header> headers,
@@ -98,10 +95,7 @@ int http1_handler::respond(int status, std::span<const http_header> headers,
     ok = put(std::string_view(head)) && put(body);
   }
   if (!ok) return -EPIPE;
-  t_.out.mark(write_kind::http_write);
-  response_done();
-  core_.flush(t_);
-  return 0;
+  return queued(true, write_kind::http_write, true);
 }
 
 void http1_handler::answer_error(int status, std::string_view why) {

@@ -23,12 +23,6 @@ constexpr std::uint32_t wake_slot = 0xffff'fffd;
 constexpr std::uint16_t recv_group = 0;
 constexpr std::chrono::milliseconds tick_interval{100};
 
-std::uint64_t steady_ms() {
-  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now().time_since_epoch())
-                                        .count());
-}
-
 std::shared_ptr<shared_tls> make_tls(const server_config& cfg, std::shared_ptr<shared_tls> given) {
   if (cfg.plaintext) return nullptr;
   if (given) return given;
@@ -49,8 +43,8 @@ network_server::impl::impl(network_server& self, server_config config, applicati
       ring_(config_.ring_entries),
       conns_(config_.max_connections),
       timer_ids_(config_.max_connections),
-      timers_(config_.max_connections, 50, 2048, steady_ms()),
-      now_ms_(steady_ms()),
+      timers_(config_.max_connections, 50, 2048, server::steady_ms()),
+      now_ms_(server::steady_ms()),
       scratch_(16 * 1024 + 512),
       topics_(*this, std::move(shared.topics)) {
   buffers_.emplace(ring_.raw(), recv_group, config_.recv_buffer_count, config_.recv_buffer_size);
@@ -108,7 +102,6 @@ int network_server::impl::run() {
   debug_.tid = static_cast<pid_t>(::gettid());
   ring_.attach_to_current_thread();
   const server::topic_service::running on_this_thread(topics_);
-  accepting_.store(true, std::memory_order_release);
   arm_accept();
   arm_wake();
   app_.server_started_callback(self_);
@@ -133,7 +126,7 @@ int network_server::impl::run() {
       accepting_.store(false, std::memory_order_release);
       return rc;
     }
-    now_ms_ = steady_ms();
+    now_ms_ = server::steady_ms();
     ring_.drain([this](const io_uring_cqe& cqe) {
       dispatch(cqe);
       // Deferred work runs between completions, never inside a callback of the same connection.
@@ -242,12 +235,8 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
     close(fd);
     return;
   }
-  if (refuse_over_cap(fd)) {
-    if (!accept_armed_) arm_accept();
-    return;
-  }
-  if (proxy_ && refuse_untrusted(fd)) {
-    if (!accept_armed_) arm_accept();
+  if (refuse_over_cap(fd) || (proxy_ && refuse_untrusted(fd))) {
+    arm_accept();  // if this was the multishot accept's last completion
     return;
   }
   transport* t = open_slot(fd, true);  // while draining too: the accept was under way
@@ -255,7 +244,7 @@ void network_server::impl::on_accept(const io_uring_cqe& cqe) {
     // At max_connections: refuse this one cleanly rather than letting it wait without service.
     NS_LOG(log_level::debug, "connection limit (", config_.max_connections, ") reached; refusing");
     close(fd);
-    if (!accept_armed_) arm_accept();
+    arm_accept();
     return;
   }
   ++stats_.connections_total;

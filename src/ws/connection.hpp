@@ -133,10 +133,6 @@ class connection {
   [[nodiscard]] bool close_sent() const noexcept { return close_sent_; }
   [[nodiscard]] bool close_received() const noexcept { return close_received_; }
   [[nodiscard]] error last_error() const noexcept { return err_; }
-  /// Bytes of the message, protocol-output and encoding buffers (zlib state not included).
-  [[nodiscard]] std::size_t buffer_bytes() const noexcept {
-    return msg_.capacity() + out_.capacity() + enc_.capacity();
-  }
   /// Bytes of the assembled (inflated) message buffer.
   [[nodiscard]] std::size_t message_bytes() const noexcept { return msg_.capacity(); }
   /// Bytes of the protocol-output and encoding buffers.

@@ -475,7 +475,7 @@ TEST(NetworkServerHandover, ASecondServerTakesTheListenerAndTheFirstDrains) {
   counting_app second_app;
   ws_server second([shared](server_config& c) { c.listen_fd = shared; }, &second_app);
   EXPECT_EQ(second.port(), port);
-  EXPECT_TRUE(second_app.server->accepting());
+  EXPECT_TRUE(second.server().accepting());
   std::future<int> first_done = ended.get_future();
   first_app.server->drain(std::chrono::milliseconds(0));
   ASSERT_EQ(first_done.wait_for(std::chrono::seconds(10)), std::future_status::ready);
@@ -484,11 +484,11 @@ TEST(NetworkServerHandover, ASecondServerTakesTheListenerAndTheFirstDrains) {
   EXPECT_FALSE(accepting_after) << "a drained server's accepting() ends";
   // What ns_serve's new process does once the old one stopped accepting: the loop replaces its
   // accept, and goes on accepting.
-  second_app.server->recheck_accept();
+  second.server().recheck_accept();
   for (int i = 0; i < 20; ++i) EXPECT_EQ(https_get(port, "/").body, "plain") << i;
   EXPECT_EQ(first_app.requests.load(), 1) << "the drained server accepted nothing more";
   EXPECT_EQ(second_app.requests.load(), 20);
-  EXPECT_TRUE(second_app.server->accepting());
+  EXPECT_TRUE(second.server().accepting());
 }
 
 }  // namespace

@@ -82,6 +82,8 @@ class ws_server {
   ~ws_server();
   [[nodiscard]] std::uint16_t port() const { return port_; }
   ws_test_app& app() { return app_; }
+  /// The server (set before the constructor returns; calls that are safe from any thread).
+  network_server& server() { return *server_; }
 
  private:
   temp_dir dir_;
