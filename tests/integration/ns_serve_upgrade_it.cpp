@@ -337,6 +337,22 @@ TEST_F(NsServeLifecycle, Usr2WithANewProcessThatHangsOrDiesKeepsServing) {
   }
 }
 
+// The hello must come from the process the old one started (the kernel's credentials, not the
+// record's word): a program that passes the check and then runs ns_serve as its own child
+// (another pid) is refused, and the old process keeps serving.
+TEST_F(NsServeLifecycle, Usr2RefusesAHelloFromAnotherProcess) {
+  const std::string ns = binary_path("src/bin/ns_serve");
+  const std::string forks = dir_.write(
+      "forks.sh", "#!/bin/sh\ncase \"$*\" in *--check-config*) exec " + ns +
+                      " \"$@\";; esac\n" + ns + " \"$@\" &\nwait\n");
+  ASSERT_EQ(::chmod(forks.c_str(), 0755), 0);
+  served s = start_ns_serve({"--threads", "1", "--root", root_, "--cert", cert_, "--key", key_,
+                             "--upgrade-binary", forks});
+  ASSERT_NE(s.port, 0);
+  expect_still_serving(s, "the peer is not the process started");
+  EXPECT_EQ(s.process->stop(SIGTERM, std::chrono::seconds(10)), 0);
+}
+
 // Reads from @p c until the whole response (head + Content-Length body) is in @p got, or at
 // least @p at_least bytes when that is smaller; false on EOF or an error first.
 bool read_raw(tls_client& c, std::string& got, std::size_t at_least = SIZE_MAX) {
