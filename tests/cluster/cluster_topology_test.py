@@ -35,12 +35,11 @@ import tempfile
 import threading
 import time
 
-SKIP = 77
 try:
     import websockets  # Debian: python3-websockets (ci/install-deps.sh)
-except ImportError:
-    print("SKIP: python3 module 'websockets' is not installed")
-    sys.exit(SKIP)
+except ImportError:  # the test command installs it: missing is a failure, not a skip
+    print("FAILED: python3 module 'websockets' is not installed (ci/install-deps.sh)")
+    sys.exit(1)
 
 CLIENT_ADDR = "127.0.0.2"  # HAProxy connects from 127.0.0.1: the logs must name this one
 ROOM = "cluster"
@@ -379,8 +378,8 @@ def main():
     args = ap.parse_args()
     for tool in ("redis-server", "redis-cli", "haproxy", "openssl"):
         if shutil.which(tool) is None and not os.path.exists(f"/usr/sbin/{tool}"):
-            print(f"SKIP: {tool} is not installed (ci/install-deps.sh)")
-            return SKIP
+            print(f"FAILED: {tool} is not installed (ci/install-deps.sh)")
+            return 1
     work = tempfile.mkdtemp(prefix="ns-cluster-test.")
     cluster = Cluster(os.path.join(args.source_dir, "examples/cluster/run.sh"), args.ns_serve, work)
     status, report = 1, {}

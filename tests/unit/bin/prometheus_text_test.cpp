@@ -105,6 +105,29 @@ TEST(MetricsText, PerThreadLabelsAndSummedHistograms) {
   EXPECT_EQ(t.find("ns_topics "), std::string::npos);
 }
 
+// Issue 23 §2: the memory totals by kind and the cap's counters are in the metrics too.
+TEST(MetricsText, MemoryByKindAndTheCap) {
+  thread_sample a;
+  a.stats.memory.accounted = {.tls = 11, .input = 12, .output = 13, .websocket = 14, .zlib = 15};
+  a.stats.memory.shed_connections = 4;
+  a.stats.memory.refused = 6;
+  a.stats.memory.over_cap = true;
+  const thread_sample one[] = {a};
+  const std::string t = metrics_text(one, process_sample{});
+  for (const auto& [kind, n] : {std::pair<const char*, int>{"tls", 11},
+                                {"input", 12},
+                                {"output", 13},
+                                {"websocket", 14},
+                                {"zlib", 15}}) {
+    const std::string line = std::string("ns_connection_memory_bytes{thread=\"0\",kind=\"") +
+                             kind + "\"} " + std::to_string(n) + "\n";
+    EXPECT_NE(t.find(line), std::string::npos) << line;
+  }
+  EXPECT_NE(t.find("ns_memory_shed_connections_total{thread=\"0\"} 4\n"), std::string::npos);
+  EXPECT_NE(t.find("ns_memory_refused_total{thread=\"0\"} 6\n"), std::string::npos);
+  EXPECT_NE(t.find("ns_memory_over_cap{thread=\"0\"} 1\n"), std::string::npos);
+}
+
 TEST(MetricsText, ProcessCountersWhenPresent) {
   process_sample p;
   p.topics = topic_hub_stats{3, 10, 4};
