@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/eventually.hpp"
 #include "support/tls_client.hpp"
 #include "ws_support.hpp"
 
@@ -36,15 +37,6 @@ server_stats stats_of(ws_server& s) {
   return on_loop(s, [](network_server& n) { return n.stats(); });
 }
 
-template <class Pred>
-bool eventually(Pred pred, std::chrono::milliseconds limit = 10s) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(20ms);
-  }
-  return pred();
-}
 
 // A peer that reads nothing: a 4 KiB receive buffer, so what the server sends stays in its
 // queue (on loopback the kernel would otherwise take megabytes into the socket buffers).
@@ -138,16 +130,16 @@ TEST(MemoryCap, RefusesWhileOverAndAcceptsAgainBelowTheLowWaterMark) {
   for (int i = 7; i >= 0; --i) head += static_cast<char>((n >> (8 * i)) & 0xFF);
   head += std::string(4, '\0');  // mask key 0: payload as is
   ASSERT_TRUE(big.send_raw(head + std::string(n - 1, 'b')));
-  ASSERT_TRUE(eventually([&] { return stats_of(s).memory.over_cap; }));
+  ASSERT_TRUE(eventually([&] { return stats_of(s).memory.over_cap; }, 10s));
 
   tls_client refused;
   EXPECT_FALSE(refused.connect(s.port()));  // closed at accept
-  ASSERT_TRUE(eventually([&] { return stats_of(s).memory.refused >= 1; }));
+  ASSERT_TRUE(eventually([&] { return stats_of(s).memory.refused >= 1; }, 10s));
   EXPECT_TRUE(stats_of(s).memory.over_cap);
   EXPECT_EQ(stats_of(s).memory.shed_connections, 0u);  // nothing it could shed
 
   ASSERT_TRUE(big.send_raw("b"));  // the message completes, is echoed and let go
-  ASSERT_TRUE(eventually([&] { return !stats_of(s).memory.over_cap; }));
+  ASSERT_TRUE(eventually([&] { return !stats_of(s).memory.over_cap; }, 10s));
   tls_client fresh;
   ASSERT_TRUE(fresh.connect(s.port())) << fresh.error();
   ASSERT_TRUE(fresh.write("GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
@@ -174,7 +166,7 @@ TEST(MemoryCap, ShedsIdleKeepAliveAndTheSlowReader) {
   EXPECT_EQ(stats_of(s).memory.shed_connections, 0u);
   ASSERT_TRUE(reader.send_text("flood"));  // 4 MiB queued to a peer that never reads
 
-  ASSERT_TRUE(eventually([&] { return stats_of(s).memory.shed_connections >= 2; }));
+  ASSERT_TRUE(eventually([&] { return stats_of(s).memory.shed_connections >= 2; }, 10s));
   EXPECT_TRUE(reader.wait_eof());
   EXPECT_TRUE(s.app().wait([](ws_record& r) {
     for (const auto& [c, code] : r.ws_closed)
@@ -182,7 +174,7 @@ TEST(MemoryCap, ShedsIdleKeepAliveAndTheSlowReader) {
     return false;
   }));
   EXPECT_TRUE(closed_by_peer(keepalive.fd()));
-  ASSERT_TRUE(eventually([&] { return !stats_of(s).memory.over_cap; }));
+  ASSERT_TRUE(eventually([&] { return !stats_of(s).memory.over_cap; }, 10s));
   const server_stats st = stats_of(s);
   EXPECT_EQ(st.memory.shed_connections, 2u);
   EXPECT_LE(st.memory.accounted.total(), 3u * 1024 * 1024 / 100 * 80);

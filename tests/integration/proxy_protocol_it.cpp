@@ -18,6 +18,7 @@
 
 #include <network_server/network_server.hpp>
 
+#include "support/eventually.hpp"
 #include "support/process.hpp"
 #include "support/tls_client.hpp"
 #include "tls/self_signed.hpp"
@@ -133,14 +134,6 @@ class ProxyProtocol : public ::testing::Test {
     auto f = p.get_future();
     EXPECT_EQ(server_->post([&] { p.set_value(server_->stats()); }), 0);
     return f.get();
-  }
-  template <class Pred>
-  bool eventually(Pred pred) {
-    for (int i = 0; i < 500; ++i) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
   }
   // Log lines that contain @p needle.
   std::vector<std::string> log_lines(std::string_view needle) {

@@ -11,14 +11,6 @@
 
 namespace ns::test {
 
-bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!pred()) {
-    if (std::chrono::steady_clock::now() >= end) return pred();
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
-}
 
 std::string envelope(const std::string& origin, bool text, const std::string& payload) {
   std::string out;

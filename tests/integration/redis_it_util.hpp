@@ -15,11 +15,10 @@
 
 struct redisContext;
 
+#include "support/eventually.hpp"
+
 namespace ns::test {
 
-/// Polls @p pred every 10 ms until it holds or @p limit passes; returns its last value.
-bool eventually(const std::function<bool()>& pred,
-                std::chrono::milliseconds limit = std::chrono::seconds(5));
 
 /// The bytes another instance with @p origin publishes for @p payload.
 std::string envelope(const std::string& origin, bool text, const std::string& payload);

@@ -15,6 +15,7 @@
 
 #include <network_server/network_server.hpp>
 
+#include "support/eventually.hpp"
 #include "support/process.hpp"
 #include "support/tls_client.hpp"
 #include "tls/self_signed.hpp"
@@ -87,14 +88,6 @@ class ServerStats : public ::testing::Test {
     auto f = p.get_future();
     EXPECT_EQ(server_->post([&] { p.set_value(server_->stats()); }), 0);
     return f.get();
-  }
-  template <class Pred>
-  bool eventually(Pred pred) {
-    for (int i = 0; i < 300; ++i) {
-      if (pred()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
   }
   int raw_connect() const {
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
