@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "bin/socket_activation.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -13,6 +11,7 @@
 #include <string_view>
 
 #include "io/listener.hpp"
+#include "proxy/address.hpp"
 
 namespace ns::serve {
 namespace {
@@ -68,19 +67,15 @@ bool listener_matches(int fd, const std::string& bind, std::uint16_t port, const
   }
   // The same address and port as --bind/--port: the inherited socket stands in for the one
   // ns_serve would have bound, so a unit file and the flags cannot silently disagree.
-  bool same = false;
-  if (local.ss_family == AF_INET) {
-    const auto* a = reinterpret_cast<const sockaddr_in*>(&local);
-    in_addr want{};
-    same = inet_pton(AF_INET, bind.c_str(), &want) == 1 && want.s_addr == a->sin_addr.s_addr &&
-           (port == 0 || port == ntohs(a->sin_port));
-  } else {
-    const auto* a = reinterpret_cast<const sockaddr_in6*>(&local);
-    in6_addr want{};
-    same = inet_pton(AF_INET6, bind.c_str(), &want) == 1 &&
-           std::memcmp(&want, &a->sin6_addr, sizeof(want)) == 0 &&
-           (port == 0 || port == ntohs(a->sin6_port));
+  const proxy::endpoint have = proxy::from_sockaddr(local);
+  proxy::endpoint want;
+  if (proxy::parse_ipv4(bind, std::span<std::uint8_t, 4>(want.ip.data(), 4))) {
+    want.fam = proxy::family::v4;
+  } else if (proxy::parse_ipv6(bind, std::span<std::uint8_t, 16>(want.ip))) {
+    want.fam = proxy::family::v6;
   }
+  const bool same = want.fam != proxy::family::none && want.fam == have.fam && want.ip == have.ip &&
+                    (port == 0 || port == have.port);
   if (!same) {
     error = what + " listens on " + io::address_text(local) + ", not on --bind " + bind +
             " --port " + std::to_string(port);

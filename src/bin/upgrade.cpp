@@ -2,7 +2,6 @@
 #include "bin/upgrade.hpp"
 
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -17,6 +16,7 @@
 
 #include "bin/handover_channel.hpp"
 #include "bin/socket_activation.hpp"
+#include "proxy/address.hpp"
 
 extern char** environ;
 
@@ -121,20 +121,14 @@ bool check_new_config(const upgrade_plan& plan, std::string& why) {
 }
 
 handover::listener_address address_of(int fd) {
-  handover::listener_address a;
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  if (ss.ss_family == AF_INET6) {
-    const auto* s6 = reinterpret_cast<const sockaddr_in6*>(&ss);
-    a.family = 6;
-    a.port = ntohs(s6->sin6_port);
-    std::memcpy(a.ip.data(), &s6->sin6_addr, 16);
-  } else {
-    const auto* s4 = reinterpret_cast<const sockaddr_in*>(&ss);
-    a.port = ntohs(s4->sin_port);
-    std::memcpy(a.ip.data(), &s4->sin_addr, 4);
-  }
+  const proxy::endpoint e = proxy::from_sockaddr(ss);
+  handover::listener_address a;
+  a.family = e.fam == proxy::family::v6 ? 6 : 4;
+  a.port = e.port;
+  a.ip = e.ip;
   return a;
 }
 
