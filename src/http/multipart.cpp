@@ -7,6 +7,8 @@
 
 #include <cstring>
 
+#include "http/request_line_check.hpp"
+
 namespace ns::http {
 
 namespace {
@@ -33,12 +35,6 @@ std::string_view trim(std::string_view v) noexcept {
   return v;
 }
 
-bool is_tchar(char c) noexcept {
-  const auto u = static_cast<unsigned char>(c);
-  return (u >= '0' && u <= '9') || (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') ||
-         (u != 0 && std::strchr("!#$%&'*+-.^_`|~", u) != nullptr);
-}
-
 // bchars (RFC 2046 §5.1.1): DIGIT / ALPHA / "'()+_,-./:=?" and space (not last).
 bool is_bchar(char c) noexcept {
   const auto u = static_cast<unsigned char>(c);
@@ -58,7 +54,7 @@ bool for_each_param(std::string_view s, F&& f) {
     while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
     if (s.empty()) return true;  // tolerate a trailing ';'
     std::size_t k = 0;
-    while (k < s.size() && is_tchar(s[k])) ++k;
+    while (k < s.size() && is_tchar(static_cast<unsigned char>(s[k]))) ++k;
     const std::string_view key = s.substr(0, k);
     s.remove_prefix(k);
     while (!s.empty() && is_ows(s.front())) s.remove_prefix(1);
@@ -74,7 +70,7 @@ bool for_each_param(std::string_view s, F&& f) {
       s.remove_prefix(e + 1);
     } else {
       std::size_t e = 0;
-      while (e < s.size() && is_tchar(s[e])) ++e;
+      while (e < s.size() && is_tchar(static_cast<unsigned char>(s[e]))) ++e;
       value = s.substr(0, e);
       s.remove_prefix(e);
     }
@@ -161,7 +157,7 @@ bool multipart_parser::parse_headers() {
     const std::string_view name = line.substr(0, colon);
     const std::string_view value = trim(line.substr(colon + 1));
     for (char c : name) {
-      if (!is_tchar(c)) {
+      if (!is_tchar(static_cast<unsigned char>(c))) {
         error_ = multipart_error::malformed_header;
         return false;
       }
