@@ -36,6 +36,26 @@ enum class alert : std::uint8_t {
   user_canceled = 90,
 };
 
+/// A record layer between two records, as a live connection carries it to another process
+/// (issue 20 §2, handover/connection_state.hpp): the suite, and per direction the current
+/// traffic secret and the next sequence number. Holds secrets: not copyable; a move wipes the
+/// source, and the destructor wipes what is left (OPENSSL_cleanse).
+struct record_state {
+  suite cipher = suite::aes_128_gcm_sha256;
+  traffic_secret read;   ///< the peer's
+  traffic_secret write;  ///< ours
+  std::uint64_t read_seq = 0;
+  std::uint64_t write_seq = 0;
+  bool owe_update = false;  ///< the peer asked for a KeyUpdate: ours goes before more data
+
+  record_state() = default;
+  record_state(const record_state&) = delete;
+  record_state& operator=(const record_state&) = delete;
+  record_state(record_state&& o) noexcept;
+  record_state& operator=(record_state&& o) noexcept;
+  ~record_state();
+};
+
 class record_layer {
  public:
   /// Largest plaintext of one record (2^14) and largest encrypted_record (2^14 + 256).
@@ -50,6 +70,14 @@ class record_layer {
   /// already sent under @p write (session tickets OpenSSL wrote at the end of the handshake).
   record_layer(suite s, const traffic_secret& read, const traffic_secret& write,
                std::uint64_t write_seq, std::uint64_t key_update_after = default_key_update_after);
+
+  /// Continues a record layer exported by export_state() (in another process).
+  explicit record_layer(const record_state& st,
+                        std::uint64_t key_update_after = default_key_update_after);
+
+  /// Copies this layer's state into @p out when it is between records: no KeyUpdate
+  /// half-received, nothing closed or failed. False (and @p out untouched) otherwise.
+  [[nodiscard]] bool export_state(record_state& out) const noexcept;
 
   enum class step_kind {
     need_more,  ///< @p in does not hold a whole record yet (`need` = its size once known)

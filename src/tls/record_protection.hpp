@@ -81,6 +81,11 @@ class record_protector {
   bool opens(std::span<const std::uint8_t, 5> header, std::span<const std::uint8_t> ciphertext,
              std::uint64_t seq) noexcept;
 
+  /// The suite and the current traffic secret (after every KeyUpdate): what a live connection
+  /// carries to another process (record_layer::export_state).
+  [[nodiscard]] suite cipher_suite() const noexcept { return suite_; }
+  [[nodiscard]] const traffic_secret& secret() const noexcept { return secret_; }
+
   /// Records protected under the current key so far (the next record's sequence number).
   [[nodiscard]] std::uint64_t sequence() const noexcept { return seq_; }
   /// Starts at sequence number @p seq (records the handshake layer already protected).

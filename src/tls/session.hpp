@@ -28,6 +28,8 @@ namespace detail {
 struct session_buffers;
 }
 class record_layer;
+struct record_state;
+struct moved_session;
 
 /// Outcome of `read` / `write`.
 enum class status {
@@ -110,6 +112,11 @@ class session {
   explicit session(std::shared_ptr<const context> ctx);
   /// Client role. The ClientHello is produced by the first `handshake()` / `read()` call.
   session(std::shared_ptr<const context> ctx, const client_params& params);
+  /// Server role: continues a TLS 1.3 session that another process exported with
+  /// `export_moved` (a live connection moved on an upgrade): no handshake, records protected by
+  /// `record_layer` from the first byte; the ciphertext it had not decrypted is read first.
+  /// Throws std::invalid_argument if @p ctx is not a server context.
+  session(std::shared_ptr<const context> ctx, const moved_session& moved);
   ~session();
   session(session&&) noexcept;
   session& operator=(session&&) noexcept;
@@ -174,6 +181,11 @@ class session {
   /// One EVP_CIPHER_CTX of the record layer: 1,144 bytes measured likewise (AES-128-GCM).
   static constexpr std::size_t cipher_context_bytes = 1152;
 
+  /// Fills @p out with what the connection needs to continue in another process, when it can
+  /// move: a handed-over TLS 1.3 session between records, with no plaintext held back, no
+  /// ciphertext waiting to be sent, nothing closed or failed. Ciphertext received and not yet
+  /// decrypted is appended to `out.input`. False (nothing can move) otherwise.
+  [[nodiscard]] bool export_moved(moved_session& out) const;
   bool handshake_done() const;
   /// True once the session's records are protected by `record_layer` instead of OpenSSL's
   /// record layer (a TLS 1.3 server session after its handshake; see record_layer.hpp).

@@ -370,3 +370,40 @@ TEST(RecordLayer, CloseNotifyOnceAndNothingAfter) {
   EXPECT_EQ(d.last.kind, record_layer::step_kind::closed);
   EXPECT_EQ(d.last.consumed, wire.bytes.size());
 }
+
+// A live connection moving to another process (issue 20 §2): the state leaves only between
+// records, and a layer built from it continues both directions; a KeyUpdate owed moves too.
+TEST(RecordLayer, StateMovesBetweenRecordsAndTheMovedLayerContinues) {
+  crafted t;
+  record_state st;
+  EXPECT_EQ(t.feed(craft(t.peer, 22, {24, 0})).kind, record_layer::step_kind::data);
+  EXPECT_FALSE(t.s.export_state(st)) << "half a KeyUpdate does not move";
+  EXPECT_EQ(t.feed(craft(t.peer, 22, {0, 1, 1})).kind, record_layer::step_kind::data);
+  ASSERT_TRUE(t.peer.update());
+  EXPECT_EQ(t.feed(craft(t.peer, 23, {'a'})).bytes, 1u);
+  buffer_sink wire;
+  ASSERT_TRUE(t.s.export_state(st));
+  EXPECT_TRUE(st.owe_update);
+  EXPECT_EQ(st.read_seq, 1u);  // one record under the peer's new key
+  EXPECT_EQ(st.write_seq, 0u);
+  record_layer moved(st);
+  std::vector<std::byte> out(record_layer::max_ciphertext);
+  buffer_sink control;
+  const auto r = moved.read(craft(t.peer, 23, {'b', 'c'}), out, control);
+  EXPECT_EQ(r.kind, record_layer::step_kind::data);
+  EXPECT_EQ(r.bytes, 2u);
+  ASSERT_TRUE(moved.write(as_bytes("reply"), wire));
+  EXPECT_EQ(moved.write_updates(), 1u) << "the owed KeyUpdate went first";
+  buffer_sink client_control;
+  EXPECT_EQ(read_all(t.c, wire.bytes, client_control).data, "reply");
+  EXPECT_EQ(t.c.read_updates(), 1u);
+  // Moving the state wipes the source.
+  const record_state taken(std::move(st));
+  EXPECT_EQ(taken.read.size, 32u);
+  EXPECT_EQ(st.read.size, 0u);  // NOLINT(bugprone-use-after-move): what the move leaves
+  for (std::uint8_t b : st.read.bytes) EXPECT_EQ(b, 0);
+  for (std::uint8_t b : st.write.bytes) EXPECT_EQ(b, 0);
+  moved.close(wire);
+  record_state after;
+  EXPECT_FALSE(moved.export_state(after)) << "a closed layer does not move";
+}
