@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "handover/connection_state.hpp"
+
 namespace ns::handover {
 namespace {
 
@@ -46,6 +48,16 @@ std::vector<std::byte> encode(const record& r) {
     case record_type::refused:
       for (char c : r.text.substr(0, max_text)) payload.push_back(std::byte(c));
       break;
+    case record_type::released:
+      break;
+    case record_type::connection:
+      put32(payload, r.id);
+      payload.insert(payload.end(), r.state.begin(), r.state.end());
+      break;
+    case record_type::adopted:
+      put32(payload, r.id);
+      payload.push_back(std::byte(r.ok ? 1 : 0));
+      break;
   }
   std::vector<std::byte> out;
   out.reserve(header_size + payload.size());
@@ -54,12 +66,14 @@ std::vector<std::byte> encode(const record& r) {
   put16(out, static_cast<std::uint16_t>(r.type));
   put32(out, static_cast<std::uint32_t>(payload.size()));
   out.insert(out.end(), payload.begin(), payload.end());
+  wipe(payload);  // a connection record holds traffic secrets
   return out;
 }
 
 decode_status decoder::fail(std::string why) {
   failed_ = true;
   error_ = std::move(why);
+  wipe(buf_);  // a connection record holds traffic secrets
   buf_.clear();
   return decode_status::error;
 }
@@ -89,6 +103,7 @@ decode_status decoder::feed(std::span<const std::byte>& in, record& out) {
   in = in.subspan(take);
   if (buf_.size() < header_size + length) return decode_status::need_more;
   if (!parse(out)) return decode_status::error;
+  wipe(buf_);  // a connection record holds traffic secrets
   buf_.clear();
   return decode_status::ready;
 }
@@ -113,6 +128,24 @@ bool decoder::parse(record& out) {
       if (n > max_text) return reject("refused record text of " + std::to_string(n) + " bytes");
       out.type = record_type::refused;
       out.text.assign(reinterpret_cast<const char*>(p), n);
+      return true;
+    case record_type::released:
+      if (n != 0) return reject("released record of " + std::to_string(n) + " bytes, not 0");
+      out.type = record_type::released;
+      return true;
+    case record_type::connection:
+      if (n < 4) return reject("connection record without an id");
+      out.type = record_type::connection;
+      out.id = get32(p);
+      out.state.assign(p + 4, p + n);
+      return true;
+    case record_type::adopted:
+      if (n != 5 || std::to_integer<unsigned>(p[4]) > 1) {
+        return reject("adopted record of " + std::to_string(n) + " bytes, not 5 with ok 0 or 1");
+      }
+      out.type = record_type::adopted;
+      out.id = get32(p);
+      out.ok = std::to_integer<unsigned>(p[4]) == 1;
       return true;
     case record_type::listeners: {
       if (n < 2) return reject("listeners record without a count");

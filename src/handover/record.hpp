@@ -16,6 +16,15 @@
 //   old → new  listeners  {count u16, count × listener} + count descriptors (SCM_RIGHTS)
 //   new → old  ready      {count u16}                   accepting on that many listeners
 //   (either)   refused    {text}                        why it stops, for the other's log
+// then, while the old process drains (live connections, issue 20 §2):
+//   old → new  released   {}                            no longer accepting: recheck accept
+//   old → new  connection {id u32, state}  + 1 descriptor   a live connection at a clean point
+//                                                       (connection_state.hpp; holds secrets)
+//   new → old  adopted    {id u32, ok u8}               taken (ok 1), or refused and its
+//                                                       descriptor closed (ok 0): the old
+//                                                       process keeps it and drains it
+// A reader of the first exchange only (an older successor) refuses the later types; the old
+// process then drains what it would have moved. End of file on the channel ends it all.
 
 #include <array>
 #include <cstddef>
@@ -33,7 +42,15 @@ inline constexpr std::size_t max_payload = 64 * 1024;
 inline constexpr std::size_t max_listeners = 1024;  ///< also the most descriptors in one record
 inline constexpr std::size_t max_text = 1024;
 
-enum class record_type : std::uint16_t { hello = 1, listeners = 2, ready = 3, refused = 4 };
+enum class record_type : std::uint16_t {
+  hello = 1,
+  listeners = 2,
+  ready = 3,
+  refused = 4,
+  released = 5,
+  connection = 6,
+  adopted = 7,
+};
 
 /// A listening socket's local address: family 4 or 6, port, address (4 or 16 bytes used).
 struct listener_address {
@@ -49,6 +66,9 @@ struct record {
   std::vector<listener_address> listeners;  ///< listeners
   std::uint16_t count = 0;                  ///< ready
   std::string text;                         ///< refused
+  std::uint32_t id = 0;                     ///< connection, adopted
+  std::vector<std::byte> state;             ///< connection (wipe after use: secrets)
+  bool ok = false;                          ///< adopted
 };
 
 std::vector<std::byte> encode(const record& r);

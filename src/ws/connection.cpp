@@ -298,6 +298,14 @@ bool connection::release_idle_buffers() noexcept {
   return true;
 }
 
+bool connection::between_messages() const noexcept {
+  if (state_ != connection_state::open || close_sent_ || close_received_) return false;
+  if (!decoder_.at_message_boundary() || !out_.empty()) return false;
+  if (!opts_.deflate.enabled) return true;
+  // A window kept across messages (context takeover) is zlib state we do not serialise.
+  return opts_.deflate.server_no_context_takeover && opts_.deflate.client_no_context_takeover;
+}
+
 bool connection::accepts_shared_compression(const deflater& shared) const noexcept {
   return opts_.deflate.enabled && !opts_.client_role && opts_.deflate.server_no_context_takeover &&
          shared.no_context_takeover() &&

@@ -129,6 +129,12 @@ class connection {
   /// encode_message() calls end. Call when the connection goes idle, not after every message.
   bool release_idle_buffers() noexcept;
 
+  /// Open, between two messages, with nothing owed: no frame or message partly received, no
+  /// protocol output waiting, and no deflate history (no deflate, or both sides reset their
+  /// compressor after every message). Such a connection is fully described by its options,
+  /// so it can continue in another process (a live connection moving on an upgrade).
+  [[nodiscard]] bool between_messages() const noexcept;
+
   [[nodiscard]] connection_state state() const noexcept { return state_; }
   [[nodiscard]] bool close_sent() const noexcept { return close_sent_; }
   [[nodiscard]] bool close_received() const noexcept { return close_received_; }

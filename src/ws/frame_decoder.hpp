@@ -66,6 +66,11 @@ class frame_decoder {
   /// True if the current data message has RSV1 set on its first frame (compressed).
   [[nodiscard]] bool message_compressed() const noexcept { return message_compressed_; }
 
+  /// Between frames and messages: no header, payload or fragmented message partly received.
+  [[nodiscard]] bool at_message_boundary() const noexcept {
+    return have_ == 0 && !in_payload_ && remaining_ == 0 && !in_message_;
+  }
+
   /// Changes limits or the RSV1 permission (e.g. after the handshake).
   void set_options(decoder_options opts) noexcept { opts_ = opts; }
 

@@ -38,12 +38,24 @@ std::vector<record> samples() {
   record refused;
   refused.type = record_type::refused;
   refused.text = "listener 0 is on 127.0.0.1:1, not on --port 2";
-  return {hello, listeners, none, ready, refused};
+  record released;
+  released.type = record_type::released;
+  record connection;
+  connection.type = record_type::connection;
+  connection.id = 0xfeedbeef;
+  connection.state = bytes({1, 2, 3, 0, 255});
+  record adopted;
+  adopted.type = record_type::adopted;
+  adopted.id = 42;
+  adopted.ok = true;
+  record refused_move = adopted;
+  refused_move.ok = false;
+  return {hello, listeners, none, ready, refused, released, connection, adopted, refused_move};
 }
 
 bool same(const record& a, const record& b) {
   return a.type == b.type && a.pid == b.pid && a.listeners == b.listeners && a.count == b.count &&
-         a.text == b.text;
+         a.text == b.text && a.id == b.id && a.state == b.state && a.ok == b.ok;
 }
 
 TEST(HandoverRecord, EveryTypeRoundTripsSplitAtEveryOffset) {
@@ -127,6 +139,11 @@ TEST(HandoverRecord, MalformedRecordsAreRefused) {
   payload[2] = std::byte(4);
   payload[2 + 3 + 4] = std::byte(1);  // an IPv4 address with bytes past its 4
   expect_refused(raw(2, 21, payload), "listener 0: bad address family 4");
+  expect_refused(raw(5, 1, bytes({0})), "released record of 1 bytes, not 0");
+  expect_refused(raw(6, 3, bytes({0, 0, 1})), "connection record without an id");
+  expect_refused(raw(7, 4, bytes({0, 0, 0, 1})), "adopted record of 4 bytes, not 5 with ok 0 or 1");
+  expect_refused(raw(7, 5, bytes({0, 0, 0, 1, 2})),
+                 "adopted record of 5 bytes, not 5 with ok 0 or 1");
   // The count is bounded before the size is compared.
   expect_refused(raw(2, 2, bytes({0xff, 0xff})),
                  "listeners record of 2 bytes for 65535 listener(s)");
