@@ -3,7 +3,7 @@
 # ci/stress.sh [--full]: the stress suite of issue 10 (tests/stress/, see its README).
 #
 #   1. ns_serve built with ASan + UBSan (preset dev): every scenario (flood, abrupt, slow,
-#      hostile, soak, stalled); any sanitizer report fails the run. Sanitizers slow the server down
+#      hostile, soak, stalled, memcap, upgrade); any sanitizer report fails the run. Sanitizers slow the server down
 #      several times, so the fresh-client p99 limit of this pass is NS_STRESS_ASAN_P99_MS.
 #   2. the release build: flood, slow, soak, memcap with the RSS criteria (memory figures, bytes
 #      per connection, p99 < 100 ms of the fresh client under attack, RSS under --max-memory). Only this pass checks the

@@ -255,6 +255,25 @@ class application_methods {
     (void)code;
   }
 
+  /// The connection is about to move to another process (a drain with a `connection_mover`):
+  /// what to carry for it — a user id, its topics — at most 4096 bytes (more: it does not
+  /// move, and drains here). `connection_moved_in` receives it there. Once it has moved, its
+  /// close callback fires here as usual (a WebSocket's with 1001, going away).
+  virtual std::string connection_moving(client_num_t client_num) {
+    (void)client_num;
+    return {};
+  }
+
+  /// A connection another process moved in (`network_server::adopt_connection`), before any of
+  /// its bytes are read. @p websocket: an open WebSocket (its topics are not carried: subscribe
+  /// again from @p blob); else an HTTP/1.1 connection between requests. @p blob: what
+  /// `connection_moving` returned there.
+  virtual void connection_moved_in(client_num_t client_num, bool websocket, std::string_view blob) {
+    (void)client_num;
+    (void)websocket;
+    (void)blob;
+  }
+
   /// Called when `network_server::start()` is about to run its loop, on the loop thread.
   virtual void server_started_callback(network_server& server) { (void)server; }
 };

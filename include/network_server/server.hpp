@@ -23,6 +23,7 @@
 
 #include <network_server/application_methods.hpp>
 #include <network_server/config.hpp>
+#include <network_server/handover.hpp>
 #include <network_server/stats.hpp>
 #include <network_server/tls.hpp>
 #include <network_server/topics.hpp>
@@ -106,6 +107,20 @@ class network_server {
   /// returns once every connection has closed. Safe to call from any thread. `stop()` after
   /// it still cuts the drain short.
   void drain(std::chrono::milliseconds websocket_grace) noexcept;
+  /// `drain`, moving what can move to another process through @p mover instead of closing it
+  /// (handover.hpp): idle keep-alive connections and WebSockets between messages go as soon as
+  /// they are at a clean point; what cannot move (TLS 1.2, a response being written, deflate
+  /// with context takeover, a refused move) drains as above. @p mover must outlive `start()`.
+  void drain(std::chrono::milliseconds websocket_grace, std::shared_ptr<connection_mover> mover);
+
+  /// Continues a connection another process moved out (`connection_mover::move` there): takes
+  /// @p fd and its @p state, and hands the connection to this server's loop, where
+  /// `application_methods::connection_moved_in` hears of it before any of its bytes are read.
+  /// Any thread. Returns 0 (the server owns @p fd now, even if it must close it later, e.g.
+  /// over max_connections), -EINVAL if @p state is not a state this version reads (the
+  /// reason is logged; @p fd stays the caller's), -EPROTO in plaintext mode, -ESHUTDOWN once
+  /// stopping.
+  int adopt_connection(int fd, std::span<const std::byte> state);
 
   /// Whether the server still accepts: true from its construction (its listener queues
   /// connections for it) until a drain or stop has ended its accepting for good (its loop's

@@ -120,6 +120,9 @@ struct server_stats {
   std::uint64_t tls_resumptions = 0;    ///< of those, resumed sessions (tickets)
   std::uint64_t cache_hits = 0;         ///< static file cache lookups answered from memory
   std::uint64_t cache_misses = 0;       ///< static file cache lookups that went to the disk
+  std::uint64_t moved_out = 0;          ///< live connections moved to another process (a drain)
+  std::uint64_t moved_in = 0;           ///< live connections another process moved in (adopted)
+  std::uint64_t moves_refused = 0;      ///< moves the other process did not take (those drained)
   /// Bytes of buffer the open connections hold now: output queues, request parsers and held
   /// input, responses in progress, WebSocket message buffers (TLS state and zlib streams are
   /// not counted). Idle connections free theirs, so this follows the busy ones.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "bin/handover_channel.hpp"
 
+#include "handover/connection_state.hpp"
+
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -35,11 +37,10 @@ bool send_record(int sock, const handover::record& r, std::span<const int> fds,
     c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
     std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
   }
-  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
-    error = std::string("sendmsg: ") + std::strerror(errno);
-    return false;
-  }
-  return true;
+  const bool sent = ::sendmsg(sock, &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(bytes.size());
+  if (!sent) error = std::string("sendmsg: ") + std::strerror(errno);
+  handover::wipe(bytes);  // a connection record holds traffic secrets
+  return sent;
 }
 
 bool receive_record(int sock, std::chrono::milliseconds timeout, received& out,
@@ -52,6 +53,11 @@ bool receive_record(int sock, std::chrono::milliseconds timeout, received& out,
     return false;
   }
   std::vector<std::byte> buf(handover::header_size + handover::max_payload + 1);
+  // A connection record holds traffic secrets: whatever this buffer received is wiped.
+  struct wiper {
+    std::vector<std::byte>& b;
+    ~wiper() { handover::wipe(b); }
+  } wipe_buf{buf};
   iovec iov{buf.data(), buf.size()};
   alignas(cmsghdr) char
       control[CMSG_SPACE(sizeof(int) * handover::max_listeners) + CMSG_SPACE(sizeof(ucred))];
@@ -82,6 +88,7 @@ bool receive_record(int sock, std::chrono::milliseconds timeout, received& out,
     }
   }
   if (n == 0) {
+    out.closed = true;
     error = "the other process closed the channel";
   } else if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
     error = "a message too large for a hand-over record";

@@ -26,6 +26,7 @@ struct received {
   std::vector<int> fds;  ///< owned by the caller (close them)
   pid_t pid = 0;         ///< the sender, from SCM_CREDENTIALS (0: none attached)
   uid_t uid = 0;
+  bool closed = false;  ///< the other end closed the channel (end of file)
 };
 
 /// Waits up to @p timeout for one message and decodes it. False with @p error on a timeout,

@@ -62,6 +62,15 @@ void loop_counters(prom::text_writer& w, std::span<const thread_sample> th) {
              [](const thread_sample& s) { return s.stats.tls_handshakes; });
   per_thread(w, th, "ns_tls_resumptions_total", C, "TLS handshakes that resumed a session.",
              [](const thread_sample& s) { return s.stats.tls_resumptions; });
+  per_thread(w, th, "ns_connections_moved_out_total", C,
+             "Live connections moved to the process that replaced this one (an upgrade).",
+             [](const thread_sample& s) { return s.stats.moved_out; });
+  per_thread(w, th, "ns_connections_moved_in_total", C,
+             "Live connections the replaced process moved to this one.",
+             [](const thread_sample& s) { return s.stats.moved_in; });
+  per_thread(w, th, "ns_connection_moves_refused_total", C,
+             "Moves the new process did not take; those connections drained here.",
+             [](const thread_sample& s) { return s.stats.moves_refused; });
 
   // Errors: one family, the kind as a label (sum them, or pick one).
   w.family("ns_connection_errors_total", C, "Connections that ended in an error, by kind.");

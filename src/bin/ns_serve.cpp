@@ -22,6 +22,7 @@
 #include <network_server/redis_engine.hpp>
 
 #include "bin/access_log.hpp"
+#include "bin/connection_handover.hpp"
 #include "bin/options.hpp"
 #include "bin/socket_activation.hpp"
 #include "bin/startup.hpp"
@@ -187,7 +188,7 @@ int main(int argc, char** argv) {
   // Started by an upgrade: the old process stops accepting once we said so.
   ns::serve::confirm_ready(handover_channel, inherited.size());
   std::atomic<bool> loops_done{false};
-  std::thread release_watch = ns::serve::watch_release(handover_channel, servers, loops_done);
+  std::thread release_watch = ns::serve::receive_moves(handover_channel, servers, loops_done);
   int metrics_result = 0;
   std::thread metrics_loop;
   if (metrics_server) metrics_loop = std::thread([&] { metrics_result = metrics_server->start(); });
@@ -210,8 +211,10 @@ int main(int argc, char** argv) {
         handed_over = true;
         std::fprintf(stderr, "ns_serve: SIGUSR2: pid %d accepts on the listeners now; draining\n",
                      static_cast<int>(successor));
-        for (auto& s : servers) s->drain(opt.drain_timeout);
-        ns::serve::release_listeners(channel, servers, std::chrono::seconds(2));
+        // Live connections at a clean point move to the new process; the rest drain here.
+        const auto mover = std::make_shared<ns::serve::channel_mover>(channel);
+        for (auto& s : servers) s->drain(opt.drain_timeout, mover);
+        ns::serve::release_listeners(*mover, servers, std::chrono::seconds(2));
         continue;
       }
       if (sig == SIGHUP) {
@@ -248,6 +251,24 @@ int main(int argc, char** argv) {
   pthread_kill(signal_thread.native_handle(), SIGTERM);
   signal_thread.join();
   if (release_watch.joinable()) release_watch.join();
+  if (handed_over) {
+    // An upgrade's old process ends with no connection or listener left: say so, so an
+    // operator (and the upgrade stress scenario) can see it. Sockets still open here: the
+    // hand-over channel (closed with the servers, right after) and nothing else.
+    std::error_code fd_ec;
+    std::size_t open_fds = 0, sockets = 0;
+    for (auto it = std::filesystem::directory_iterator("/proc/self/fd", fd_ec);
+         !fd_ec && it != std::filesystem::directory_iterator(); it.increment(fd_ec)) {
+      ++open_fds;
+      std::error_code link_ec;
+      if (std::filesystem::read_symlink(it->path(), link_ec).string().starts_with("socket:")) {
+        ++sockets;
+      }
+    }
+    // The count includes the directory being listed.
+    std::fprintf(stderr, "ns_serve: drained; exiting with %zu descriptor(s) open, %zu socket(s)\n",
+                 open_fds > 0 ? open_fds - 1 : 0, sockets);
+  }
   for (int rc : results) {
     if (rc != 0) return 1;
   }

@@ -52,6 +52,9 @@ void add_stats(server_stats& t, const server_stats& s) {
   t.tls_resumptions += s.tls_resumptions;
   t.cache_hits += s.cache_hits;
   t.cache_misses += s.cache_misses;
+  t.moved_out += s.moved_out;
+  t.moved_in += s.moved_in;
+  t.moves_refused += s.moves_refused;
   t.connection_bytes += s.connection_bytes;
   add_memory(t.memory, s.memory);
   t.errors.tls_handshake += s.errors.tls_handshake;
@@ -103,6 +106,10 @@ std::string stats_json(const server_stats& s, std::size_t threads, std::uint64_t
   j += "}, \"cache\": {";
   field(j, "hits", s.cache_hits);
   field(j, "misses", s.cache_misses, true);
+  j += "}, \"moved_connections\": {";
+  field(j, "out", s.moved_out);
+  field(j, "in", s.moved_in);
+  field(j, "refused", s.moves_refused, true);
   j += "}, \"errors\": {";
   field(j, "tls_handshake", s.errors.tls_handshake);
   field(j, "tls", s.errors.tls);

@@ -141,6 +141,10 @@ class instrumented_app : public application_methods {
     inner_.websocket_writev_callback(c, failed);
   }
   void websocket_drain_callback(client_num_t c) override { inner_.websocket_drain_callback(c); }
+  std::string connection_moving(client_num_t c) override { return inner_.connection_moving(c); }
+  void connection_moved_in(client_num_t c, bool websocket, std::string_view blob) override {
+    inner_.connection_moved_in(c, websocket, blob);
+  }
   void websocket_close_callback(client_num_t c, std::uint16_t code) override {
     inner_.websocket_close_callback(c, code);
   }

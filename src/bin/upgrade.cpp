@@ -265,38 +265,4 @@ void confirm_ready(int channel, std::size_t count) {
   send_record(channel, ready, {}, ignored);
 }
 
-void release_listeners(int channel, std::span<const std::unique_ptr<network_server>> servers,
-                       std::chrono::milliseconds timeout) {
-  const auto deadline = clock::now() + timeout;
-  const auto accepting = [&] {
-    for (const auto& s : servers) {
-      if (s->accepting()) return true;
-    }
-    return false;
-  };
-  // The drain's cancel of each accept completes within a loop turn.
-  while (accepting() && clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ::close(channel);
-}
-
-std::thread watch_release(int channel, std::span<const std::unique_ptr<network_server>> servers,
-                          const std::atomic<bool>& stop) {
-  if (channel < 0) return {};
-  return std::thread([channel, servers, &stop] {
-    for (;;) {
-      pollfd p{channel, POLLIN, 0};
-      if (stop.load()) break;
-      if (::poll(&p, 1, 100) <= 0) continue;  // timeout (look at stop again) or EINTR
-      char byte = 0;
-      if (::recv(channel, &byte, 1, MSG_DONTWAIT) == 0) {  // end of file: old stopped accepting
-        for (const auto& s : servers) s->recheck_accept();
-        break;
-      }
-    }
-    ::close(channel);
-  });
-}
-
 }  // namespace ns::serve

@@ -11,10 +11,12 @@
 //  listeners + every listening fd  ──────────▶ checks each is on --bind/--port, starts its
 //                                              loops on them
 //                                   ◀── ready
-//  drains (network_server::drain); once no
-//  server of it accepts, closes the channel ─▶ end of file: recheck_accept() on every server
-//                                              (a wake-up the old accept took along is not
-//                                              lost: network_server::recheck_accept)
+//  drains (network_server::drain), moving live
+//  connections over the same channel; once no
+//  server of it accepts: released ───────────▶ recheck_accept() on every server (a wake-up
+//                                              the old accept took along is not lost:
+//                                              network_server::recheck_accept); see
+//                                              connection_handover.hpp
 //
 // Any failure or silence beyond the timeout on the old side: the child is killed and reaped,
 // the old process logs one line and keeps serving.
@@ -49,11 +51,6 @@ struct upgrade_plan {
 bool hand_over(const upgrade_plan& plan, std::span<const int> listeners, pid_t& successor,
                int& channel, std::string& why);
 
-/// Old side, after asking @p servers to drain: closes @p channel once none of them accepts any
-/// more (waiting at most @p timeout), which tells the new process to recheck_accept().
-void release_listeners(int channel, std::span<const std::unique_ptr<network_server>> servers,
-                       std::chrono::milliseconds timeout);
-
 /// New side: when started by hand_over (the variable is set: it is unset here), says hello and
 /// receives the listening sockets, each checked to be a listening TCP socket on @p bind :
 /// @p port. @p channel is -1 (and @p fds empty) when not started by an upgrade. On failure
@@ -63,12 +60,5 @@ bool receive_listeners(const std::string& bind, std::uint16_t port, int& channel
 
 /// New side: tells the old process that @p count listeners are being accepted on.
 void confirm_ready(int channel, std::size_t count);
-
-/// New side, after confirm_ready: a thread that waits until the old process closes @p channel
-/// (it no longer accepts, or it is gone), then calls recheck_accept() on every one of
-/// @p servers and closes the channel. It also ends when @p stop is set; join it before the
-/// servers go. No thread (not joinable) when @p channel is -1.
-std::thread watch_release(int channel, std::span<const std::unique_ptr<network_server>> servers,
-                          const std::atomic<bool>& stop);
 
 }  // namespace ns::serve

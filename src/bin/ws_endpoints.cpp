@@ -74,6 +74,29 @@ void ws_site::websocket_read_callback(std::span<const std::byte> data, ws_messag
   }
 }
 
+std::string ws_site::connection_moving(client_num_t client_num) {
+  const auto it = endpoints_.find(client_num);
+  if (it == endpoints_.end()) return {};  // HTTP/1.1: nothing of ours to carry
+  return it->second.empty() ? std::string(echo_blob) : it->second;
+}
+
+void ws_site::connection_moved_in(client_num_t client_num, bool websocket, std::string_view blob) {
+  if (!websocket) return;
+  if (blob == echo_blob) {
+    endpoints_[client_num] = std::string();
+    return;
+  }
+  // A room's topic from the process we replace: checked as if it came from a request.
+  const std::string_view prefix = "chat/";
+  if (!blob.starts_with(prefix) ||
+      !chat_topic("?room=" + std::string(blob.substr(prefix.size())))) {
+    ws_server_->websocket_close(client_num, 1011, "unknown endpoint after an upgrade");
+    return;
+  }
+  endpoints_[client_num] = std::string(blob);
+  websocket_open_callback(client_num);  // joins the room again
+}
+
 void ws_site::websocket_close_callback(client_num_t client_num, std::uint16_t) {
   endpoints_.erase(client_num);  // the connection left its room's topic by itself
 }

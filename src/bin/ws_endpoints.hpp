@@ -17,6 +17,9 @@
 
 namespace ns::serve {
 
+/// What a moving /ws/echo connection carries (a /ws/chat one carries its topic).
+inline constexpr std::string_view echo_blob = "echo";
+
 /// The longest room name; room names are made of A-Z a-z 0-9 . _ ~ - (URL-safe as they are).
 inline constexpr std::size_t max_room_name = 64;
 
@@ -35,6 +38,10 @@ class ws_site : public static_site {
   void websocket_read_callback(std::span<const std::byte> data, ws_message_type type,
                                client_num_t client_num, bool failed_req) override;
   void websocket_close_callback(client_num_t client_num, std::uint16_t code) override;
+  /// An upgrade moves a WebSocket to the new process with its endpoint: "echo", or the room's
+  /// topic ("chat/NAME"), which it joins again there.
+  std::string connection_moving(client_num_t client_num) override;
+  void connection_moved_in(client_num_t client_num, bool websocket, std::string_view blob) override;
 
  private:
   network_server* ws_server_ = nullptr;

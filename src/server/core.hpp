@@ -12,6 +12,7 @@
 //
 // Files: loop.cpp (run, dispatch, accept, tick, stop), transport_io.cpp (recv, TLS, send),
 // proxy_preamble.cpp (the PROXY header before TLS), close_path.cpp, idle_memory.cpp, stats.cpp,
+// move_out.cpp and move_in.cpp (live connections moving between processes on an upgrade),
 // api.cpp (the public entry points and their guard); handlers: http1_*.cpp, ws_*.cpp,
 // descriptor_handlers.cpp.
 
@@ -63,7 +64,8 @@ class network_server::impl {
   int run();
   void request_stop() noexcept;
   /// Thread-safe: stop accepting and drain (network_server::drain).
-  void request_drain(std::chrono::milliseconds websocket_grace) noexcept;
+  void request_drain(std::chrono::milliseconds websocket_grace,
+                     std::shared_ptr<connection_mover> mover = nullptr) noexcept;
   void request_recheck_accept() noexcept;
   [[nodiscard]] bool accepting() const noexcept {
     return accepting_.load(std::memory_order_acquire);
@@ -102,6 +104,7 @@ class network_server::impl {
   int eventfd_trigger(client_num_t c);
   int eventfd_close(client_num_t c);
   int post(std::function<void()> fn);
+  int adopt_connection(int fd, std::span<const std::byte> state);
   [[nodiscard]] server_stats stats() const noexcept;
   [[nodiscard]] file_cache_stats cache_stats() const noexcept;
 
@@ -189,6 +192,22 @@ class network_server::impl {
   // ---- close path (close_path.cpp)
   void finalize_closed();
   void fire_write_callback(client_num_t c, server::write_kind kind, bool failed);
+
+  // ---- live connections moving out while draining (move_out.cpp) and in (move_in.cpp)
+  /// Starts moving every connection that can move now (at the drain and on each tick).
+  void move_ready();
+  [[nodiscard]] bool can_move(const transport& t) const noexcept;
+  /// Cancels @p t's recv; finish_move() runs once its last completion is in.
+  void freeze(transport& t);
+  void finish_move(transport& t);
+  /// The move did not happen: reads what was held and receives again.
+  void thaw(transport& t, bool rearm);
+  /// The mover refused: nothing more moves from this loop; what stayed drains.
+  void give_up_moving();
+  void adopt(int fd, handover::connection_state& st);
+  std::shared_ptr<connection_mover> mover_;          // loop thread: set by begin_drain
+  std::shared_ptr<connection_mover> mover_offered_;  // guarded by cross_mutex_
+  bool mover_failed_ = false;
 
   // ---- memory of idle connections (idle_memory.cpp)
   void release_idle();

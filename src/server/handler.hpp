@@ -21,6 +21,7 @@
 #include <network_server/server.hpp>
 #include <network_server/stats.hpp>
 
+#include "handover/connection_state.hpp"
 #include "io/op.hpp"
 #include "server/transport.hpp"
 
@@ -81,6 +82,15 @@ class protocol_handler {
   /// Nothing half-done that uses the connection's buffers: a safe point to free them (and,
   /// later, to move the connection).
   [[nodiscard]] virtual bool quiescent() const noexcept = 0;
+  /// At a point where the connection could continue in another process (a drain with a
+  /// connection mover, move_out.cpp): nothing partly received, nothing owed, no state that the
+  /// connection's handover record does not carry.
+  [[nodiscard]] virtual bool movable() const noexcept { return false; }
+  /// Fills the protocol's part of @p out (called only when movable()).
+  virtual void describe_move(handover::connection_state& out) const { (void)out; }
+  /// The connection has moved to another process: what the application hears of its close
+  /// here should say so (a WebSocket reports 1001, going away).
+  virtual void on_moved() noexcept {}
   /// Frees buffers kept for reuse; called only when quiescent.
   virtual void release_memory() noexcept {}
   /// Adds the memory the handler holds beyond its own size (buffers, protocol state) to @p m,

@@ -295,6 +295,15 @@ bool http1_handler::expendable() const noexcept {
   return quiescent();  // idle: waiting for the first byte of the next request
 }
 
+bool http1_handler::movable() const noexcept {
+  // Between requests, and still keep-alive (a drain that reached it means close after this).
+  return quiescent() && !draining_;
+}
+
+void http1_handler::describe_move(handover::connection_state& out) const {
+  out.proto = handover::protocol::http1;
+}
+
 void http1_handler::release_memory() noexcept {
   parser_.release_storage();
   std::vector<std::byte>().swap(inbuf_);

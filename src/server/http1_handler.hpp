@@ -39,6 +39,8 @@ class http1_handler final : public protocol_handler {
   void release_memory() noexcept override;
   void account(memory_by_kind& m) const noexcept override;
   [[nodiscard]] bool expendable() const noexcept override;
+  [[nodiscard]] bool movable() const noexcept override;
+  void describe_move(handover::connection_state& out) const override;
   void drain() override;
   void fail_owed() override;
   void report_closed(application_methods& app, client_num_t c) override;

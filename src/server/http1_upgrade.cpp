@@ -104,16 +104,7 @@ void http1_handler::upgrade(std::span<const std::byte> rest) {
   ex_.bytes = resp.size();
   note_response();  // access log
 
-  ws::connection_options o;
-  o.limits = core_.config().ws;
-  o.deflate = hs.deflate.params;
-  o.compression = {wc.deflate_level, 8, wc.deflate_threshold};
-  // The loop's compressor works with a 2^15 window; a client that asked for a smaller one gets
-  // a per-connection compressor (still reset after every message).
-  if (shared.compressor && o.deflate.enabled && o.deflate.server_no_context_takeover &&
-      o.deflate.server_max_window_bits >= shared.compressor->window_bits()) {
-    o.shared_compressor = shared.compressor.get();
-  }
+  const ws::connection_options o = websocket_options(core_, hs.deflate.params);
   NS_LOG(log_level::debug, core_.peer_of(t_), ": WebSocket open ", req.target,
          o.deflate.enabled ? (o.shared_compressor ? " (deflate, shared)" : " (deflate)") : "");
   // From here on this handler is retired: touch nothing of it.

@@ -78,7 +78,12 @@ network_server::impl::~impl() {
   });
 }
 
-void network_server::impl::request_drain(std::chrono::milliseconds websocket_grace) noexcept {
+void network_server::impl::request_drain(std::chrono::milliseconds websocket_grace,
+                                         std::shared_ptr<connection_mover> mover) noexcept {
+  if (mover) {
+    std::lock_guard lock(cross_mutex_);
+    mover_offered_ = std::move(mover);
+  }
   drain_grace_ms_.store(websocket_grace.count(), std::memory_order_relaxed);
   drain_requested_.store(true, std::memory_order_release);
   const std::uint64_t one = 1;
@@ -332,10 +337,15 @@ void network_server::impl::tick() {
     NS_LOG(log_level::debug, "gave up to ", freed >> 20, " MiB of free heap back to the kernel");
   }
   if (accept_paused_ && !stopping_ && conns_.available() > 0) arm_accept();
+  if (draining_ && mover_ && !mover_failed_) move_ready();
   if (draining_ && !drain_went_away_ && now_ms_ >= drain_deadline_ms_) {
     drain_went_away_ = true;  // what is still open after the grace period: WebSockets (1001)
-    conns_.for_each([](client_num_t, transport& t) {
-      if (t.open()) t.handler->going_away();
+    // and, with a mover, keep-alive connections that found no clean point to move from: their
+    // next response says Connection: close.
+    conns_.for_each([this](client_num_t, transport& t) {
+      if (!t.open()) return;
+      if (mover_) t.handler->drain();
+      t.handler->going_away();
     });
   }
   if (stopping_ && now_ms_ >= stop_deadline_ms_) {
@@ -377,9 +387,16 @@ void network_server::impl::begin_drain() {
   if (listen_fd_ >= 0) close(listen_fd_);
   listen_fd_ = -1;
   NS_LOG(log_level::info, "draining: ", conns_.size(), " connection(s) open");
-  conns_.for_each([](client_num_t, transport& t) {
-    if (t.open()) t.handler->drain();
+  {
+    std::lock_guard lock(cross_mutex_);
+    mover_ = std::move(mover_offered_);
+  }
+  conns_.for_each([this](client_num_t, transport& t) {
+    // One that may move to the other process keeps its keep-alive: it moves at a clean point
+    // (move_ready, on each tick). The rest finish what they do and close.
+    if (t.open() && !(mover_ && t.tls && t.tls->handed_over())) t.handler->drain();
   });
+  if (mover_) move_ready();
 }
 
 int network_server::impl::post(std::function<void()> fn) {

@@ -32,6 +32,15 @@ void network_server::drain(std::chrono::milliseconds websocket_grace) noexcept {
   impl_->request_drain(websocket_grace);
 }
 
+void network_server::drain(std::chrono::milliseconds websocket_grace,
+                           std::shared_ptr<connection_mover> mover) {
+  impl_->request_drain(websocket_grace, std::move(mover));
+}
+
+int network_server::adopt_connection(int fd, std::span<const std::byte> state) {
+  return impl_->adopt_connection(fd, state);
+}
+
 bool network_server::accepting() const noexcept {
   return impl_->accepting();
 }

@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <network_server/stats.hpp>
 #include <network_server/types.hpp>
@@ -60,14 +61,18 @@ struct transport {
   bool recv_armed = false;
   bool recv_paused = false;  ///< the handler holds input: no recv until it resumes
   bool send_in_flight = false;
-  bool close_after_flush = false;   ///< graceful close: send what is queued, then close
-  bool closing = false;             ///< hard close started: cancel, wait for CQEs, close fd
-  bool close_listed = false;        ///< queued on the core's finalize list
-  bool resume_listed = false;       ///< queued for the handler's deferred work
-  bool eof = false;                 ///< the peer will send nothing more
-  bool got_bytes = false;           ///< anything received yet (first bytes are sniffed)
-  bool error_reported = false;      ///< connection_error_callback already called
-  bool idle_listed = false;         ///< on the list of connections to trim (idle_memory.cpp)
+  bool close_after_flush = false;  ///< graceful close: send what is queued, then close
+  bool closing = false;            ///< hard close started: cancel, wait for CQEs, close fd
+  bool close_listed = false;       ///< queued on the core's finalize list
+  bool resume_listed = false;      ///< queued for the handler's deferred work
+  bool eof = false;                ///< the peer will send nothing more
+  bool got_bytes = false;          ///< anything received yet (first bytes are sniffed)
+  bool error_reported = false;     ///< connection_error_callback already called
+  bool idle_listed = false;        ///< on the list of connections to trim (idle_memory.cpp)
+  /// Moving to another process (move_out.cpp): its recv is being cancelled; what still arrives
+  /// is held as ciphertext (held_input) and travels with it, or is read here if the move fails.
+  bool moving = false;
+  std::vector<std::byte> held_input;
   std::uint64_t idle_since_ms = 0;  ///< when it last went idle (loop clock)
   std::uint64_t accepted_ns = 0;    ///< when accepted (steady_ns), for the handshake duration
   std::string peer;                 ///< "ip:port", formatted when first read (peer_address)

@@ -82,6 +82,22 @@ void network_server::impl::on_recv(transport& t, const io_uring_cqe& cqe) {
     t.recv_armed = false;
     --t.inflight;
   }
+  if (t.moving) {
+    // Frozen for a move (move_out.cpp): bytes still arriving are kept as ciphertext for
+    // whichever process reads them; the recv's last completion completes the move.
+    if (cqe.res > 0 && (cqe.flags & IORING_CQE_F_BUFFER)) {
+      const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+      const auto bytes = buffers_->view(bid, static_cast<std::size_t>(cqe.res));
+      stats_.bytes_in += static_cast<std::uint64_t>(cqe.res);
+      t.held_input.insert(t.held_input.end(), bytes.begin(), bytes.end());
+      buffers_->recycle(bid);
+    }
+    if (cqe.res > 0 || cqe.res == -ECANCELED || cqe.res == -ENOBUFS) {
+      if (!more) finish_move(t);
+      return;
+    }
+    thaw(t, false);  // end of file or an error: the connection ends here, held bytes first
+  }
   if (cqe.res > 0 && (cqe.flags & IORING_CQE_F_BUFFER)) {
     const auto bid = static_cast<std::uint16_t>(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
     auto bytes = buffers_->view(bid, static_cast<std::size_t>(cqe.res));
@@ -232,6 +248,12 @@ void network_server::impl::on_send(transport& t, const io_uring_cqe& cqe) {
   if (t.closing) return;
   if (t.out.empty() && t.close_after_flush) {
     close_hard(t);
+    return;
+  }
+  // Draining with a mover: the moment a response or message has gone out is the clean point
+  // a busy connection may not show on a tick.
+  if (mover_ && !mover_failed_ && draining_ && can_move(t)) {
+    freeze(t);
     return;
   }
   flush(t);

@@ -11,8 +11,24 @@
 
 namespace ns::server {
 
+ws::connection_options websocket_options(core& c, const ws::deflate_params& deflate) {
+  const websocket_config& wc = c.config().websocket;
+  ws_shared& shared = c.ws_resources();
+  ws::connection_options o;
+  o.limits = c.config().ws;
+  o.deflate = deflate;
+  o.compression = {wc.deflate_level, 8, wc.deflate_threshold};
+  // The loop's compressor works with a 2^15 window; a client that asked for a smaller one gets
+  // a per-connection compressor (still reset after every message).
+  if (shared.compressor && o.deflate.enabled && o.deflate.server_no_context_takeover &&
+      o.deflate.server_max_window_bits >= shared.compressor->window_bits()) {
+    o.shared_compressor = shared.compressor.get();
+  }
+  return o;
+}
+
 ws_handler::ws_handler(core& c, transport& t, const ws::connection_options& opts)
-    : core_(c), t_(t), proto_(opts) {}
+    : core_(c), t_(t), proto_(opts), deflate_(opts.deflate) {}
 
 void ws_handler::start() {
   enter(phase::open);
@@ -168,6 +184,15 @@ void ws_handler::going_away() {
 
 bool ws_handler::quiescent() const noexcept {
   return phase_ == phase::open;
+}
+
+bool ws_handler::movable() const noexcept {
+  return phase_ == phase::open && !drain_wanted_ && proto_.between_messages();
+}
+
+void ws_handler::describe_move(handover::connection_state& out) const {
+  out.proto = handover::protocol::websocket;
+  out.deflate = deflate_;
 }
 
 void ws_handler::release_memory() noexcept {

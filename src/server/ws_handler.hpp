@@ -15,6 +15,10 @@
 
 namespace ns::server {
 
+/// The options of a WebSocket that agreed @p deflate, on @p c's loop (limits, compression, the
+/// loop's shared compressor when it may be used): at an upgrade, and for one moved in.
+ws::connection_options websocket_options(core& c, const ws::deflate_params& deflate);
+
 class ws_handler final : public protocol_handler {
  public:
   ws_handler(core& c, transport& t, const ws::connection_options& opts);
@@ -31,6 +35,9 @@ class ws_handler final : public protocol_handler {
   void release_memory() noexcept override;
   void account(memory_by_kind& m) const noexcept override;
   void on_shed() noexcept override { close_code_ = 1013; }
+  [[nodiscard]] bool movable() const noexcept override;
+  void describe_move(handover::connection_state& out) const override;
+  void on_moved() noexcept override { close_code_ = 1001; }
   void fail_owed() override;
   void report_closed(application_methods& app, client_num_t c) override;
 
@@ -57,7 +64,8 @@ class ws_handler final : public protocol_handler {
 
   core& core_;
   transport& t_;
-  ws::connection proto_;  ///< the sans-IO protocol (frames, deflate, close handshake)
+  ws::connection proto_;        ///< the sans-IO protocol (frames, deflate, close handshake)
+  ws::deflate_params deflate_;  ///< what the handshake agreed (a move carries it)
   phase phase_ = phase::open;
   std::uint16_t close_code_ = 1006;  ///< reported by websocket_close_callback (RFC 6455 §7.1.5)
   bool ping_outstanding_ = false;    ///< our idle ping is unanswered (nothing received since)

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/site_fixture.hpp"
 #include "support/tls_client.hpp"
 #include "tls/self_signed.hpp"
 
@@ -24,16 +25,12 @@ std::string random_bytes(std::size_t n, unsigned seed) {
   return s;
 }
 
-class FirstLight : public ::testing::Test {
+class FirstLight : public ns_serve_site {
  protected:
   void SetUp() override {
-    cert_ = dir_.path() + "/server.crt";
-    key_ = dir_.path() + "/server.key";
-    tls::write_pem_files(tls::make_self_signed(), cert_, key_);
-    root_ = dir_.path() + "/www";
     index_ = "<!doctype html><title>hello</title>\n";
     blob_ = random_bytes(300 * 1024 + 17, 7);
-    dir_.write("www/index.html", index_);
+    make_site(index_);
     dir_.write("www/data/blob.bin", blob_);
     server_ = start_ns_serve(
         {"--root", root_, "--cert", cert_, "--key", key_, "--threads", "1", "--log-level", "warn"});
@@ -46,8 +43,7 @@ class FirstLight : public ::testing::Test {
     }
   }
 
-  temp_dir dir_;
-  std::string cert_, key_, root_, index_, blob_;
+  std::string index_, blob_;
   served server_;
 };
 

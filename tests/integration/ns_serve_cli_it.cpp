@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "support/process.hpp"
+#include "support/site_fixture.hpp"
 #include "support/small_rsa_cert.hpp"
 #include "support/tls_client.hpp"
 #include "tls/self_signed.hpp"
@@ -62,15 +63,9 @@ std::string slurp(const std::string& path) {
   return ss.str();
 }
 
-class NsServeCli : public ::testing::Test {
+class NsServeCli : public ns_serve_site {
  protected:
-  void SetUp() override {
-    cert_ = dir_.path() + "/server.crt";
-    key_ = dir_.path() + "/server.key";
-    tls::write_pem_files(tls::make_self_signed(), cert_, key_);
-    root_ = dir_.path() + "/www";
-    dir_.write("www/index.html", "<!doctype html><title>cli</title>\n");
-  }
+  void SetUp() override { make_site("<!doctype html><title>cli</title>\n"); }
   // Arguments that would start a working server, before the one under test.
   std::vector<std::string> good(std::vector<std::string> extra) const {
     std::vector<std::string> a{"--port", "0",      "--threads", "1",     "--root",
@@ -78,9 +73,6 @@ class NsServeCli : public ::testing::Test {
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
-
-  temp_dir dir_;
-  std::string cert_, key_, root_;
 };
 
 TEST_F(NsServeCli, HelpDescribesEveryFlagWithDefaults) {

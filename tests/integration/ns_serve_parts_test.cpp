@@ -344,6 +344,9 @@ TEST(StatusJson, ContainsEveryCounter) {
   s.topics.delivered = 24;
   s.topics.dropped_slow = 25;
   s.errors.proxy = 9;
+  s.moved_out = 31;
+  s.moved_in = 32;
+  s.moves_refused = 33;
   const std::string j = stats_json(s, 2, 8);
   EXPECT_EQ(j,
             "{\"threads\": 2, \"connections\": {\"open\": 1, \"buffer_bytes\": 9, \"total\": 2}, "
@@ -353,7 +356,9 @@ TEST(StatusJson, ContainsEveryCounter) {
             "\"requests\": 3, "
             "\"responses\": 0, \"bytes\": {\"in\": 0, \"out\": 0}, \"websocket_messages\": "
             "{\"in\": 0, \"out\": 4}, \"tls\": {\"handshakes\": 0, \"resumptions\": 5}, "
-            "\"cache\": {\"hits\": 0, \"misses\": 6}, \"errors\": {\"tls_handshake\": 0, "
+            "\"cache\": {\"hits\": 0, \"misses\": 6}, "
+            "\"moved_connections\": {\"out\": 31, \"in\": 32, \"refused\": 33}, "
+            "\"errors\": {\"tls_handshake\": 0, "
             "\"tls\": 0, \"tls_truncated\": 0, \"socket\": 0, \"http\": 0, \"timeouts\": 7, "
             "\"websocket\": 0, \"proxy\": 9}, \"topics\": {\"topics\": 21, \"subscriptions\": 22, "
             "\"published\": 23, \"delivered\": 24, \"dropped_slow\": 25}, "

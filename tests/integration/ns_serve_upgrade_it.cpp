@@ -28,6 +28,8 @@
 #include <vector>
 
 #include "support/process.hpp"
+#include "support/site_fixture.hpp"
+#include "support/successor.hpp"
 #include "support/tls_client.hpp"
 #include "tls/self_signed.hpp"
 #include "ws_support.hpp"
@@ -72,15 +74,9 @@ std::set<std::string> socket_inodes(pid_t pid) {
   return out;
 }
 
-class NsServeLifecycle : public ::testing::Test {
+class NsServeLifecycle : public ns_serve_site {
  protected:
-  void SetUp() override {
-    cert_ = dir_.path() + "/server.crt";
-    key_ = dir_.path() + "/server.key";
-    tls::write_pem_files(tls::make_self_signed(), cert_, key_);
-    root_ = dir_.path() + "/www";
-    dir_.write("www/index.html", "<!doctype html><title>lifecycle</title>\n");
-  }
+  void SetUp() override { make_site("<!doctype html><title>lifecycle</title>\n"); }
   std::vector<std::string> serve_args(std::uint16_t port, std::vector<std::string> extra) const {
     std::vector<std::string> a{binary_path("src/bin/ns_serve"),
                                "--bind",
@@ -96,9 +92,6 @@ class NsServeLifecycle : public ::testing::Test {
     a.insert(a.end(), extra.begin(), extra.end());
     return a;
   }
-
-  temp_dir dir_;
-  std::string cert_, key_, root_;
 };
 
 // systemd-socket-activate binds and listens, then execs ns_serve (same pid) at the first
@@ -160,54 +153,7 @@ TEST_F(NsServeLifecycle, SocketActivationRefusesASocketOnAnotherPort) {
       << p.stderr_text();
 }
 
-// stderr of @p p once it contains @p needle ("" after @p limit).
-std::string wait_for_stderr(const child_process& p, const std::string& needle,
-                            std::chrono::milliseconds limit) {
-  const auto until = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < until) {
-    const std::string err = p.stderr_text();
-    if (err.find(needle) != std::string::npos) return err;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return "";
-}
-
-// The pid the old process names in "SIGUSR2: pid N accepts on the listeners now".
-pid_t successor_of(const std::string& err) {
-  const std::string key = "SIGUSR2: pid ";
-  const auto at = err.find(key);
-  return at == std::string::npos ? -1
-                                 : static_cast<pid_t>(std::atoi(err.c_str() + at + key.size()));
-}
-
-// The new process outlives its parent (the old ns_serve): as the tests' subreaper we inherit
-// it, and stop and reap it by pid, also when a test fails halfway.
-struct successor_guard {
-  pid_t pid = -1;
-  ~successor_guard() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-  }
-  // SIGTERM, then its exit status (-1 if it did not exit within 10 s).
-  int stop() {
-    if (pid <= 0) return -1;
-    ::kill(pid, SIGTERM);
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (std::chrono::steady_clock::now() < until) {
-      int st = 0;
-      if (::waitpid(pid, &st, WNOHANG) == pid) {
-        pid = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return -1;
-  }
-};
-
-[[maybe_unused]] const bool subreaper = [] { return ::prctl(PR_SET_CHILD_SUBREAPER, 1) == 0; }();
+[[maybe_unused]] const bool subreaper = become_subreaper();
 
 // Fresh connections, one GET each, back to back until stopped: every one must succeed.
 struct client_loop {
@@ -342,9 +288,9 @@ TEST_F(NsServeLifecycle, Usr2WithANewProcessThatHangsOrDiesKeepsServing) {
 // (another pid) is refused, and the old process keeps serving.
 TEST_F(NsServeLifecycle, Usr2RefusesAHelloFromAnotherProcess) {
   const std::string ns = binary_path("src/bin/ns_serve");
-  const std::string forks = dir_.write(
-      "forks.sh", "#!/bin/sh\ncase \"$*\" in *--check-config*) exec " + ns +
-                      " \"$@\";; esac\n" + ns + " \"$@\" &\nwait\n");
+  const std::string forks =
+      dir_.write("forks.sh", "#!/bin/sh\ncase \"$*\" in *--check-config*) exec " + ns +
+                                 " \"$@\";; esac\n" + ns + " \"$@\" &\nwait\n");
   ASSERT_EQ(::chmod(forks.c_str(), 0755), 0);
   served s = start_ns_serve({"--threads", "1", "--root", root_, "--cert", cert_, "--key", key_,
                              "--upgrade-binary", forks});
@@ -372,9 +318,11 @@ bool read_raw(tls_client& c, std::string& got, std::size_t at_least = SIZE_MAX) 
   }
 }
 
-// The old process drains: a download in flight completes byte for byte, an idle keep-alive
-// connection is closed, a request in progress is answered with Connection: close, a WebSocket
-// keeps echoing until --drain-timeout and then gets close 1001; then the old process exits 0.
+// The old process drains what cannot move to the new one (ns_serve_live_move_it.cpp has what
+// can): a download in flight completes byte for byte, an idle TLS 1.2 keep-alive connection is
+// closed, a TLS 1.2 request in progress is answered with Connection: close, a WebSocket with
+// deflate context takeover keeps echoing until --drain-timeout and then gets close 1001; then
+// the old process exits 0.
 TEST_F(NsServeLifecycle, TheOldProcessDrains) {
   std::string big(24 << 20, '\0');
   for (std::size_t i = 0; i < big.size(); ++i)
@@ -388,20 +336,24 @@ TEST_F(NsServeLifecycle, TheOldProcessDrains) {
   ASSERT_TRUE(download.write("GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   std::string got;
   ASSERT_TRUE(read_raw(download, got, 1 << 20));  // under way; the rest waits in the server
+  tls_client::options v12;  // OpenSSL keeps a TLS 1.2 session's records: it cannot move
+  v12.max_version = TLS1_2_VERSION;
   tls_client idle;
-  ASSERT_TRUE(idle.connect(s.port)) << idle.error();
+  ASSERT_TRUE(idle.connect(s.port, v12)) << idle.error();
   ASSERT_TRUE(idle.write("GET /index.html HTTP/1.1\r\nHost: localhost\r\n\r\n"));
   const http_response first = idle.read_response();
   ASSERT_EQ(first.status, 200);
   EXPECT_EQ(first.headers.at("connection"), "keep-alive");
   tls_client half;
-  ASSERT_TRUE(half.connect(s.port)) << half.error();
+  ASSERT_TRUE(half.connect(s.port, v12)) << half.error();
   ASSERT_TRUE(half.write("GET /index.html HTTP/1.1\r\nHost: localhost\r\n"));
   ws_client ws;
   ws_client::options wo;
   wo.path = "/ws/echo";
+  wo.deflate = true;  // the server's inflater keeps the client's window: it cannot move
   ASSERT_TRUE(ws.connect(s.port, wo)) << ws.error();
   ASSERT_EQ(ws.status(), 101);
+  ASSERT_TRUE(ws.deflate_agreed());
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the half request is read
 
   ASSERT_EQ(::kill(s.process->pid(), SIGUSR2), 0);

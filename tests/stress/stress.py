@@ -3,7 +3,7 @@
 """Runs the ns_serve stress scenarios (issue 10) against 127.0.0.1 and prints their figures.
 
   tests/stress/stress.py --server build/dev/src/bin/ns_serve [--scale ci|full]
-                         [--scenario flood,abrupt,slow,hostile,soak,stalled,memcap]
+                         [--scenario flood,abrupt,slow,hostile,soak,stalled,memcap,upgrade]
                          [--threads 2]
                          [--rundir DIR] [--rss-checks] [--json FILE]
 
@@ -21,12 +21,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from nsstress import abrupt, flood, hostile, memcap, slow, soak, stalled  # noqa: E402
+from nsstress import abrupt, flood, hostile, memcap, slow, soak, stalled, upgrade  # noqa: E402
 from nsstress.probe import Result  # noqa: E402
 from nsstress.server import Server, make_certificate, make_docroot  # noqa: E402
 
 SCENARIOS = {"flood": flood, "abrupt": abrupt, "slow": slow, "hostile": hostile, "soak": soak,
-             "stalled": stalled, "memcap": memcap}
+             "stalled": stalled, "memcap": memcap, "upgrade": upgrade}
 
 # Sizes per scale. ci: whole set in a few minutes on 2 cores under ASan; full: issue 10's sizes.
 SCALES = {
@@ -46,6 +46,12 @@ SCALES = {
         # 24 stalled readers could queue 192 MiB against the 64 MiB cap.
         "memcap": {"readers": 24, "messages": 16, "idle": 300, "handshakes": 1500,
                    "inflight": 256, "hold": 3},
+        # Issue 20 §3 at CI scale: 5 upgrades (the last refused) under keep-alive, fresh
+        # connections every 5 ms, 40 movable + 4 deflate WebSockets echoing every 20 ms, and a
+        # 64 MiB download.
+        "upgrade": {"keepalive": 4, "fresh_interval": 0.005, "wss": 40, "deflate_wss": 4,
+                    "download_bytes": 64 << 20, "upgrades": 5, "drain_timeout": 2,
+                    "window": 5, "between": 0.5, "download_timeout": 180},
     },
     # The ThreadSanitizer pass (5-15x slower): the same paths, fewer connections.
     "tsan": {
@@ -58,6 +64,9 @@ SCALES = {
         "stalled": {"per_kind": 3, "idle_timeout": 2, "cut_within": 7},
         "memcap": {"readers": 16, "messages": 12, "idle": 100, "handshakes": 300,
                    "inflight": 64, "hold": 3},
+        "upgrade": {"keepalive": 2, "fresh_interval": 0.02, "wss": 16, "deflate_wss": 2,
+                    "download_bytes": 16 << 20, "upgrades": 3, "drain_timeout": 2,
+                    "window": 5, "between": 0.5, "download_timeout": 300},
     },
     "full": {
         "flood": {"connections": 10000, "rounds": 5},
@@ -69,6 +78,10 @@ SCALES = {
         "stalled": {"per_kind": 300, "idle_timeout": 5, "cut_within": 15},
         "memcap": {"readers": 200, "messages": 16, "idle": 3000, "handshakes": 10000,
                    "inflight": 300, "hold": 5},
+        # Issue 20 §3's sizes: 200 WebSockets, one 1 GiB download.
+        "upgrade": {"keepalive": 8, "fresh_interval": 0.005, "wss": 200, "deflate_wss": 10,
+                    "download_bytes": 1 << 30, "upgrades": 5, "drain_timeout": 5,
+                    "window": 10, "between": 1.0, "download_timeout": 900},
     },
 }
 
@@ -86,6 +99,8 @@ LATENCY_FAILURE = "fresh-client p99"
 def run_scenario(name, args, rundir, cert, key, root):
     cfg = dict(SCALES[args.scale][name])
     cfg["rss_checks"] = args.rss_checks
+    cfg["server_binary"] = os.path.abspath(args.server)
+    cfg["rundir"] = rundir
     if args.soak_seconds and name == "soak":
         cfg["seconds"] = args.soak_seconds
     if args.p99_ms and "p99_ms" in cfg:
