@@ -78,7 +78,8 @@ class ciphertext_sink {
  public:
   /// Room for @p n more bytes at the end of the buffer.
   virtual std::span<std::byte> prepare(std::size_t n) = 0;
-  /// @p n bytes of the room were written.
+  /// @p n bytes of the room were written. Called once after each prepare(); commit(0)
+  /// abandons the room (the buffer is as it was before prepare()).
   virtual void commit(std::size_t n) = 0;
 
  protected:
