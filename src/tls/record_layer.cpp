@@ -170,9 +170,9 @@ bool record_layer::seal(std::uint8_t inner_type, std::span<const std::uint8_t> p
   return true;
 }
 
-bool record_layer::send_key_update(bool request_peer, ciphertext_sink& sink) {
-  const std::uint8_t msg[5] = {handshake_key_update, 0, 0, 1,
-                               static_cast<std::uint8_t>(request_peer ? 1 : 0)};
+bool record_layer::send_key_update(ciphertext_sink& sink) {
+  // update_not_requested: ours are answers or rotations; we never need the peer's (§4.6.3).
+  const std::uint8_t msg[5] = {handshake_key_update, 0, 0, 1, 0};
   if (!seal(type_handshake, msg, sink) || !write_.update()) return false;
   ++write_updates_;
   return true;
@@ -182,11 +182,11 @@ bool record_layer::write(std::span<const std::byte> plaintext, ciphertext_sink& 
   if (closed_) return false;
   if (owe_update_) {
     owe_update_ = false;
-    if (!send_key_update(false, sink)) return false;
+    if (!send_key_update(sink)) return false;
   }
   std::span<const std::uint8_t> rest = bytes_of(plaintext);
   while (!rest.empty()) {
-    if (write_.sequence() >= key_update_after_ && !send_key_update(false, sink)) return false;
+    if (write_.sequence() >= key_update_after_ && !send_key_update(sink)) return false;
     const std::size_t n = std::min(rest.size(), max_plaintext);
     if (!seal(type_application_data, rest.first(n), sink)) return false;
     rest = rest.subspan(n);

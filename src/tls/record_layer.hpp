@@ -114,7 +114,7 @@ class record_layer {
   step fail(alert a, const char* why, ciphertext_sink& control);
   bool seal(std::uint8_t inner_type, std::span<const std::uint8_t> plaintext,
             ciphertext_sink& sink);
-  bool send_key_update(bool request_peer, ciphertext_sink& sink);
+  bool send_key_update(ciphertext_sink& sink);
   step on_handshake(std::span<const std::uint8_t> body, ciphertext_sink& control);
   step no_progress(std::size_t consumed, ciphertext_sink& control);
 

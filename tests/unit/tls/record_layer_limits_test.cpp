@@ -301,6 +301,18 @@ TEST(RecordLayerLimits, AFailedSealLeavesTheSinkAsItWas) {
     EXPECT_EQ(got.size(), 1 + record_layer::max_plaintext);
   }
   {
+    // The KeyUpdate owed to the peer cannot be sealed: the data is not sent either.
+    record_layer s(suite::aes_128_gcm_sha256, secret_of(1), secret_of(2), last, last);
+    record_protector peer(suite::aes_128_gcm_sha256, secret_of(1), true);
+    buffer_sink control, wire;
+    std::vector<std::byte> out(64);
+    ASSERT_EQ(s.read(craft(peer, t_handshake, {24, 0, 0, 1, 1}), out, control).kind,
+              record_layer::step_kind::data);
+    EXPECT_FALSE(s.write(as_bytes("x"), wire));
+    EXPECT_TRUE(wire.bytes.empty());
+    EXPECT_TRUE(control.bytes.empty());
+  }
+  {
     // The fatal alert for a bad record cannot be sealed either: the control sink stays empty.
     record_layer s(suite::aes_128_gcm_sha256, secret_of(1), secret_of(2), last, last);
     buffer_sink control;
@@ -384,4 +396,14 @@ TEST(RecordLayerKeyUpdate, CloseNotifyWhileAnAnswerIsOwedGoesUnderTheCurrentKey)
   EXPECT_EQ(sent(wire.bytes), (std::vector<std::uint8_t>{t_alert, 1, 0}));
   EXPECT_EQ(read_all(t.c, wire.bytes, control).last.kind, record_layer::step_kind::closed);
   EXPECT_FALSE(t.s.write(as_bytes("late"), wire));
+}
+
+TEST(RecordLayerAlerts, NoAlertAfterOurCloseNotify) {
+  // Once close_notify went out nothing follows it, not even the alert for a bad record.
+  crafted t;
+  buffer_sink wire;
+  t.s.close(wire);
+  const auto r = t.feed(craft(t.peer, 99, {1}));
+  EXPECT_EQ(r.kind, record_layer::step_kind::error);
+  EXPECT_TRUE(t.control.bytes.empty());
 }
