@@ -173,7 +173,14 @@ bool record_layer::seal(std::uint8_t inner_type, std::span<const std::uint8_t> p
 bool record_layer::send_key_update(ciphertext_sink& sink) {
   // update_not_requested: ours are answers or rotations; we never need the peer's (§4.6.3).
   const std::uint8_t msg[5] = {handshake_key_update, 0, 0, 1, 0};
-  if (!seal(type_handshake, msg, sink) || !write_.update()) return false;
+  if (!seal(type_handshake, msg, sink)) return false;
+  // GCOVR_EXCL_START: update() fails only on allocation failure; the peer now expects our
+  // next key, which we do not have, so nothing more may be sent.
+  if (!write_.update()) {
+    closed_ = true;
+    return false;
+  }
+  // GCOVR_EXCL_STOP
   ++write_updates_;
   return true;
 }
