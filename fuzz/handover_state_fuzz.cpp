@@ -45,10 +45,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::byte> again = ns::handover::encode(s);
   check(again.size() == in.size() && std::equal(again.begin(), again.end(), in.begin()));
   ns::handover::wipe(again);
-  ns::tls::record_layer layer(s.tls.records);
+  const std::vector<std::byte> input = s.tls.input;
+  ns::tls::record_layer layer(std::move(s.tls.records));
   std::vector<std::byte> out(ns::tls::record_layer::max_plaintext + 256);
   drop_sink control;
-  std::span<const std::byte> rest(s.tls.input);
+  std::span<const std::byte> rest(input);
   while (!rest.empty()) {
     const auto st = layer.read(rest, out, control);
     if (st.consumed == 0) break;

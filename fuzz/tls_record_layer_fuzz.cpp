@@ -81,10 +81,11 @@ void seal(ns::tls::record_protector& peer, std::vector<std::byte>& wire, std::ui
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const ns::tls::traffic_secret up = secret(1), down = secret(2);
-  record_layer layer(ns::tls::suite::aes_128_gcm_sha256, up, down, 0, 4);  // rotate often
-  record_layer mirror(ns::tls::suite::aes_128_gcm_sha256, down, up, 0);
-  ns::tls::record_protector peer(ns::tls::suite::aes_128_gcm_sha256, up, true);
+  // up: the peer's sending secret; down: ours.
+  record_layer layer(ns::tls::suite::aes_128_gcm_sha256, secret(1), secret(2), 0,
+                     4);  // rotate often
+  record_layer mirror(ns::tls::suite::aes_128_gcm_sha256, secret(2), secret(1), 0);
+  ns::tls::record_protector peer(ns::tls::suite::aes_128_gcm_sha256, secret(1), true);
   reader in{data, size};
   std::vector<std::byte> wire;
   while (in.n > 0) {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "handover/connection_state.hpp"
 
-#include <openssl/crypto.h>
-
 #include <stdexcept>
+
+#include "tls/wipe.hpp"
 
 namespace ns::handover {
 namespace {
@@ -182,7 +182,7 @@ bool decode(std::span<const std::byte> bytes, connection_state& out, std::string
 }
 
 void wipe(std::span<std::byte> bytes) noexcept {
-  if (!bytes.empty()) OPENSSL_cleanse(bytes.data(), bytes.size());
+  if (!bytes.empty()) tls::wipe(bytes.data(), bytes.size());
 }
 
 }  // namespace ns::handover

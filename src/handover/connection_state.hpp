@@ -62,7 +62,7 @@ std::vector<std::byte> encode(const connection_state& s);
 /// valid state of this version.
 bool decode(std::span<const std::byte> bytes, connection_state& out, std::string& error);
 
-/// Overwrites @p bytes with zeros in a way the compiler keeps (OPENSSL_cleanse).
+/// Overwrites @p bytes with zeros in a way the compiler keeps (tls::wipe: OPENSSL_cleanse).
 void wipe(std::span<std::byte> bytes) noexcept;
 
 }  // namespace ns::handover

@@ -41,7 +41,8 @@ void network_server::impl::adopt(int fd, handover::connection_state& st) {
   }
   ++stats_.connections_total;
   ++stats_.moved_in;
-  t->tls.emplace(tls_->internal().holder.get(), st.tls);
+  const bool carried_input = !st.tls.input.empty();
+  t->tls.emplace(tls_->internal().holder.get(), std::move(st.tls));
   t->peer = st.peer;
   t->got_bytes = true;
   t->ready = true;
@@ -60,7 +61,7 @@ void network_server::impl::adopt(int fd, handover::connection_state& st) {
   if (draining_ && !(mover_ && !mover_failed_)) t->handler->drain();
   app_.connection_moved_in(t->handle, ws != nullptr, st.app);
   if (!t->open()) return;
-  if (!st.tls.input.empty()) on_ciphertext(*t, {});  // what came before the socket's bytes
+  if (carried_input) on_ciphertext(*t, {});  // what came before the socket's bytes
   arm_recv(*t);
 }
 

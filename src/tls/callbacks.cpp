@@ -10,6 +10,7 @@
 #include <openssl/ssl.h>
 
 #include <cstring>
+#include <utility>
 
 #include "tls/context.hpp"
 
@@ -68,9 +69,9 @@ int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIP
     if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(ticket_cipher())) != 1) return -1;
     // GCOVR_EXCL_BR_STOP
   } else {
-    const auto found = ctx->keys()->find(key_name);
+    auto found = ctx->keys()->find(key_name);
     if (!found.found) return 0;  // unknown key (rotated out): full handshake
-    k = found.k;
+    k = std::move(found.k);
     rc = ticket_verdict(found.is_current, SSL_version(s) == TLS1_3_VERSION);
   }
   // The ticket format is OpenSSL's: AES-256-CBC encrypt-then-HMAC-SHA256 (RFC 5077 §4).
@@ -81,7 +82,7 @@ int ticket_key_cb(SSL* s, unsigned char key_name[16], unsigned char* iv, EVP_CIP
   const int ok = enc != 0 ? EVP_EncryptInit_ex(cctx, ticket_cipher(), nullptr, k.aes.data(), iv)
                           : EVP_DecryptInit_ex(cctx, ticket_cipher(), nullptr, k.aes.data(), iv);
   const int mac_ok = EVP_MAC_CTX_set_params(hctx, params);
-  OPENSSL_cleanse(&k, sizeof k);
+  // k wipes itself on return.
   // Init with a fixed cipher/digest and 32-byte keys fails only on allocation failure.
   if (ok != 1 || mac_ok != 1) return -1;  // GCOVR_EXCL_BR_LINE
   return rc;

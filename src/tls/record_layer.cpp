@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace ns::tls {
 
@@ -26,9 +27,11 @@ std::span<std::uint8_t> bytes_of(std::span<std::byte> s) noexcept {
 
 }  // namespace
 
-record_layer::record_layer(suite s, const traffic_secret& read, const traffic_secret& write,
+record_layer::record_layer(suite s, traffic_secret&& read, traffic_secret&& write,
                            std::uint64_t write_seq, std::uint64_t key_update_after)
-    : read_(s, read, false), write_(s, write, true), key_update_after_(key_update_after) {
+    : read_(s, std::move(read), false),
+      write_(s, std::move(write), true),
+      key_update_after_(key_update_after) {
   write_.set_sequence(write_seq);
 }
 
@@ -70,26 +73,35 @@ record_layer::step record_layer::read(std::span<const std::byte> in, std::span<s
   if (!read_.open(rec.first<header_size>(), rec.subspan(header_size, len), pt)) {
     return fail(alert::bad_record_mac, "record failed authentication", control);
   }
+  // The whole TLSInnerPlaintext (content, type, padding) is limited, not just the content
+  // (§5.4); checked once the record is authentic, so a forgery always gets bad_record_mac.
+  if (room > max_plaintext + 1) return fail(alert::record_overflow, "plaintext too long", control);
   // TLSInnerPlaintext: content, then the real content type, then zero padding (§5.4).
   std::size_t n = room;
   while (n > 0 && pt[n - 1] == 0) --n;
   if (n == 0) return fail(alert::unexpected_message, "record without a content type", control);
   const std::uint8_t inner = pt[--n];
-  if (n > max_plaintext) return fail(alert::record_overflow, "plaintext too long", control);
+  // §5.1: handshake messages may not be interleaved with other record types.
   if (hs_len_ != 0 && inner != type_handshake) {
     return fail(alert::unexpected_message, "handshake message interrupted", control);
   }
   switch (inner) {
     case type_application_data:
+      if (n == 0) return no_progress(size, control);
+      useless_ = 0;
       return {step_kind::data, size, n, 0};
     case type_alert:
+      // §5.1: zero-length fragments of Alert (or Handshake) are unexpected_message; an alert
+      // is exactly two bytes, never split over records or coalesced (decode_error, §6).
+      if (n == 0) return fail(alert::unexpected_message, "empty alert record", control);
       if (n != 2) return fail(alert::decode_error, "malformed alert", control);
       if (pt[1] == static_cast<std::uint8_t>(alert::close_notify)) {
         return {step_kind::closed, size, 0, 0};
       }
-      // user_canceled announces a close_notify (§6.1); every other alert is fatal in TLS 1.3.
+      // user_canceled announces a close_notify (§6.1); every other alert, whatever its level
+      // and including codes we do not know, is fatal in TLS 1.3 (§6).
       if (pt[1] == static_cast<std::uint8_t>(alert::user_canceled)) {
-        return {step_kind::data, size, 0, 0};
+        return no_progress(size, control);
       }
       peer_alert_ = pt[1];
       reason_ = "the peer sent a fatal alert";
@@ -98,11 +110,18 @@ record_layer::step record_layer::read(std::span<const std::byte> in, std::span<s
     case type_handshake: {
       const step s = on_handshake(pt.first(n), control);
       if (s.kind == step_kind::error) return s;
-      return {step_kind::data, size, 0, 0};
+      return no_progress(size, control);
     }
     default:
       return fail(alert::unexpected_message, "unknown record content type", control);
   }
+}
+
+record_layer::step record_layer::no_progress(std::size_t consumed, ciphertext_sink& control) {
+  if (++useless_ > max_useless_records) {
+    return fail(alert::unexpected_message, "too many records without application data", control);
+  }
+  return {step_kind::data, consumed, 0, 0};
 }
 
 record_layer::step record_layer::on_handshake(std::span<const std::uint8_t> body,
@@ -112,13 +131,11 @@ record_layer::step record_layer::on_handshake(std::span<const std::uint8_t> body
   // It may arrive in pieces, but must end its record (§5.1: it precedes a key change).
   for (std::size_t i = 0; i < body.size(); ++i) {
     hs_[hs_len_++] = body[i];
-    if (hs_len_ == 4) {
-      if (hs_[0] != handshake_key_update) {
-        return fail(alert::unexpected_message, "handshake message after the handshake", control);
-      }
-      if (hs_[1] != 0 || hs_[2] != 0 || hs_[3] != 1) {
-        return fail(alert::decode_error, "malformed KeyUpdate", control);
-      }
+    if (hs_len_ == 1 && hs_[0] != handshake_key_update) {
+      return fail(alert::unexpected_message, "handshake message after the handshake", control);
+    }
+    if (hs_len_ == 4 && (hs_[1] != 0 || hs_[2] != 0 || hs_[3] != 1)) {
+      return fail(alert::decode_error, "malformed KeyUpdate", control);
     }
     if (hs_len_ < hs_.size()) continue;
     hs_len_ = 0;
@@ -142,15 +159,28 @@ bool record_layer::seal(std::uint8_t inner_type, std::span<const std::uint8_t> p
                                             static_cast<std::uint8_t>(len)};
   const std::span<std::uint8_t> out = bytes_of(sink.prepare(header_size + len));
   std::memcpy(out.data(), header, header_size);
-  if (!write_.seal(header, plaintext, inner_type, out.subspan(header_size))) return false;
+  if (!write_.seal(header, plaintext, inner_type, out.subspan(header_size))) {
+    // Abandon the room (a vector_sink grew for it) and send nothing more: whatever followed
+    // would be sealed at a sequence number the peer does not expect.
+    sink.commit(0);
+    closed_ = true;
+    return false;
+  }
   sink.commit(header_size + len);
   return true;
 }
 
-bool record_layer::send_key_update(bool request_peer, ciphertext_sink& sink) {
-  const std::uint8_t msg[5] = {handshake_key_update, 0, 0, 1,
-                               static_cast<std::uint8_t>(request_peer ? 1 : 0)};
-  if (!seal(type_handshake, msg, sink) || !write_.update()) return false;
+bool record_layer::send_key_update(ciphertext_sink& sink) {
+  // update_not_requested: ours are answers or rotations; we never need the peer's (§4.6.3).
+  const std::uint8_t msg[5] = {handshake_key_update, 0, 0, 1, 0};
+  if (!seal(type_handshake, msg, sink)) return false;
+  // GCOVR_EXCL_START: update() fails only on allocation failure; the peer now expects our
+  // next key, which we do not have, so nothing more may be sent.
+  if (!write_.update()) {
+    closed_ = true;
+    return false;
+  }
+  // GCOVR_EXCL_STOP
   ++write_updates_;
   return true;
 }
@@ -159,11 +189,11 @@ bool record_layer::write(std::span<const std::byte> plaintext, ciphertext_sink& 
   if (closed_) return false;
   if (owe_update_) {
     owe_update_ = false;
-    if (!send_key_update(false, sink)) return false;
+    if (!send_key_update(sink)) return false;
   }
   std::span<const std::uint8_t> rest = bytes_of(plaintext);
   while (!rest.empty()) {
-    if (write_.sequence() >= key_update_after_ && !send_key_update(false, sink)) return false;
+    if (write_.sequence() >= key_update_after_ && !send_key_update(sink)) return false;
     const std::size_t n = std::min(rest.size(), max_plaintext);
     if (!seal(type_application_data, rest.first(n), sink)) return false;
     rest = rest.subspan(n);

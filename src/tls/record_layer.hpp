@@ -13,6 +13,9 @@
 /// and empty records), alerts (close_notify; user_canceled is ignored; any other ends the
 /// connection), KeyUpdate (either way, answered when the peer asks), and rejects everything
 /// else with the alert the RFC names. Rotates its own sending key before the AEAD's limit.
+/// Records that carry no application data (KeyUpdate, empty data, user_canceled) are limited
+/// to `max_useless_records` in a row, as BoringSSL limits them: otherwise a peer could keep us
+/// deriving keys or decrypting nothing forever.
 
 #include <array>
 #include <cstddef>
@@ -51,9 +54,9 @@ struct record_state {
   record_state() = default;
   record_state(const record_state&) = delete;
   record_state& operator=(const record_state&) = delete;
-  record_state(record_state&& o) noexcept;
-  record_state& operator=(record_state&& o) noexcept;
-  ~record_state();
+  record_state(record_state&&) noexcept = default;  // traffic_secret's move wipes the source
+  record_state& operator=(record_state&&) noexcept = default;
+  ~record_state() = default;  // and its destructor what is left
 };
 
 class record_layer {
@@ -65,14 +68,19 @@ class record_layer {
   /// Records sent under one key before it is updated: AES-GCM's margin (RFC 8446 §5.5 says at
   /// most 2^24.5 full-size records per key).
   static constexpr std::uint64_t default_key_update_after = std::uint64_t{1} << 24;
+  /// Records in a row without application data (KeyUpdate, empty application data,
+  /// user_canceled) accepted; the next one is refused with unexpected_message.
+  static constexpr unsigned max_useless_records = 32;
 
-  /// @p read / @p write: the peer's and our application traffic secrets; @p write_seq: records
-  /// already sent under @p write (session tickets OpenSSL wrote at the end of the handshake).
-  record_layer(suite s, const traffic_secret& read, const traffic_secret& write,
-               std::uint64_t write_seq, std::uint64_t key_update_after = default_key_update_after);
+  /// @p read / @p write: the peer's and our application traffic secrets, taken over (left
+  /// empty; wiped when this layer goes); @p write_seq: records already sent under @p write
+  /// (session tickets OpenSSL wrote at the end of the handshake).
+  record_layer(suite s, traffic_secret&& read, traffic_secret&& write, std::uint64_t write_seq,
+               std::uint64_t key_update_after = default_key_update_after);
 
-  /// Continues a record layer exported by export_state() (in another process).
-  explicit record_layer(const record_state& st,
+  /// Continues a record layer exported by export_state() (in another process); takes the
+  /// secrets out of @p st.
+  explicit record_layer(record_state&& st,
                         std::uint64_t key_update_after = default_key_update_after);
 
   /// Copies this layer's state into @p out when it is between records: no KeyUpdate
@@ -98,7 +106,9 @@ class record_layer {
   /// @p in) and acts on its content. KeyUpdate answers and alerts go to @p control.
   step read(std::span<const std::byte> in, std::span<std::byte> out, ciphertext_sink& control);
 
-  /// Seals @p plaintext as application-data records of ≤ 16 KiB into @p sink.
+  /// Seals @p plaintext as application-data records of ≤ 16 KiB into @p sink. False if a
+  /// record cannot be sealed (the sequence numbers are used up, or OpenSSL fails): the sink is
+  /// left without that record (records sealed before it stay) and the layer sends nothing more.
   bool write(std::span<const std::byte> plaintext, ciphertext_sink& sink);
   /// Sends close_notify (once; later calls and writes after it do nothing).
   void close(ciphertext_sink& sink);
@@ -133,8 +143,9 @@ class record_layer {
   step fail(alert a, const char* why, ciphertext_sink& control);
   bool seal(std::uint8_t inner_type, std::span<const std::uint8_t> plaintext,
             ciphertext_sink& sink);
-  bool send_key_update(bool request_peer, ciphertext_sink& sink);
+  bool send_key_update(ciphertext_sink& sink);
   step on_handshake(std::span<const std::uint8_t> body, ciphertext_sink& control);
+  step no_progress(std::size_t consumed, ciphertext_sink& control);
 
   record_protector read_;
   record_protector write_;
@@ -145,6 +156,7 @@ class record_layer {
   std::size_t hs_len_ = 0;
   unsigned read_updates_ = 0;
   unsigned write_updates_ = 0;
+  unsigned useless_ = 0;     // records in a row without application data
   bool owe_update_ = false;  // the peer requested a KeyUpdate: send ours before more data
   bool closed_ = false;      // close_notify or a fatal alert sent: nothing more goes out
 };

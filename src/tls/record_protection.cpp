@@ -9,6 +9,7 @@
 #include <cstring>
 #include <memory>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace ns::tls {
@@ -118,8 +119,8 @@ bool hkdf_expand_label(suite s, std::span<const std::uint8_t> secret, std::strin
   return true;
 }
 
-record_protector::record_protector(suite s, const traffic_secret& secret, bool encrypt)
-    : suite_(s), encrypt_(encrypt), secret_(secret) {
+record_protector::record_protector(suite s, traffic_secret&& secret, bool encrypt)
+    : suite_(s), encrypt_(encrypt), secret_(std::move(secret)) {
   // GCOVR_EXCL_START: fails only on allocation failure: the suite's key and IV sizes fit its
   // secret, and its cipher and digest are ones OpenSSL negotiated, so it has them.
   if (!rekey() || !ready()) {
@@ -130,10 +131,10 @@ record_protector::record_protector(suite s, const traffic_secret& secret, bool e
 }
 
 record_protector::~record_protector() {
-  EVP_CIPHER_CTX_free(ctx_);
-  OPENSSL_cleanse(secret_.bytes.data(), secret_.bytes.size());
-  OPENSSL_cleanse(key_.data(), key_.size());
-}
+  EVP_CIPHER_CTX_free(ctx_);  // OpenSSL cleanses the key schedule it holds
+  wipe(key_.data(), key_.size());
+  wipe(iv_.data(), iv_.size());
+}  // secret_ wipes itself
 
 bool record_protector::rekey() noexcept {
   const bool ok =
@@ -170,8 +171,7 @@ bool record_protector::update() noexcept {
   if (!hkdf_expand_label(suite_, secret_.view(), "traffic upd", {next.bytes.data(), next.size})) {
     return false;  // GCOVR_EXCL_LINE: allocation failure
   }
-  secret_ = next;
-  OPENSSL_cleanse(next.bytes.data(), next.bytes.size());
+  secret_ = std::move(next);  // the old secret is overwritten, `next` wiped
   return rekey();
 }
 
@@ -185,7 +185,7 @@ void record_protector::nonce(std::uint8_t (&out)[iv_size]) const noexcept {
 bool record_protector::seal(std::span<const std::uint8_t, 5> header,
                             std::span<const std::uint8_t> plaintext, std::uint8_t inner_type,
                             std::span<std::uint8_t> out) noexcept {
-  if (out.size() != plaintext.size() + 1 + tag_size || !ready()) return false;
+  if (out.size() != plaintext.size() + 1 + tag_size || exhausted() || !ready()) return false;
   std::uint8_t iv[iv_size];
   nonce(iv);
   int n = 0;
@@ -205,7 +205,8 @@ bool record_protector::seal(std::span<const std::uint8_t, 5> header,
 bool record_protector::open(std::span<const std::uint8_t, 5> header,
                             std::span<const std::uint8_t> ciphertext,
                             std::span<std::uint8_t> out) noexcept {
-  if (ciphertext.size() < tag_size || out.size() != ciphertext.size() - tag_size || !ready()) {
+  if (ciphertext.size() < tag_size || out.size() != ciphertext.size() - tag_size || exhausted() ||
+      !ready()) {
     return false;
   }
   std::uint8_t iv[iv_size];

@@ -17,6 +17,8 @@
 #include <span>
 #include <string_view>
 
+#include "tls/wipe.hpp"
+
 typedef struct evp_cipher_ctx_st EVP_CIPHER_CTX;  // NOLINT: OpenSSL's forward declaration
 
 namespace ns::tls {
@@ -37,10 +39,31 @@ inline constexpr std::size_t max_secret_size = 48;
 inline constexpr std::size_t tag_size = 16;
 inline constexpr std::size_t iv_size = 12;
 
-/// A traffic secret of one direction.
+/// A traffic secret of one direction. Move-only: the bytes exist in one place at a time (a
+/// move copies them and wipes the source) and are wiped when the holder goes away, so a secret
+/// leaves no stray copy behind on any path (hand-over, fallback, key update, destruction).
 struct traffic_secret {
   std::array<std::uint8_t, max_secret_size> bytes{};
   std::size_t size = 0;
+
+  traffic_secret() = default;
+  ~traffic_secret() { wipe(bytes.data(), bytes.size()); }
+  traffic_secret(const traffic_secret&) = delete;
+  traffic_secret& operator=(const traffic_secret&) = delete;
+  traffic_secret(traffic_secret&& o) noexcept : bytes(o.bytes), size(o.size) { o.clear(); }
+  traffic_secret& operator=(traffic_secret&& o) noexcept {
+    if (this != &o) {
+      bytes = o.bytes;
+      size = o.size;
+      o.clear();
+    }
+    return *this;
+  }
+  /// Wipes the bytes now; the secret is empty afterwards.
+  void clear() noexcept {
+    wipe(bytes.data(), bytes.size());
+    size = 0;
+  }
   [[nodiscard]] std::span<const std::uint8_t> view() const noexcept { return {bytes.data(), size}; }
 };
 
@@ -53,9 +76,10 @@ bool hkdf_expand_label(suite s, std::span<const std::uint8_t> secret, std::strin
 /// Not copyable; one per direction per connection.
 class record_protector {
  public:
-  /// @p encrypt: seal (our sending direction) or open (the peer's). Throws std::runtime_error
+  /// @p encrypt: seal (our sending direction) or open (the peer's). Takes @p secret over (it is
+  /// left empty); the secret, key and IV are wiped when this goes. Throws std::runtime_error
   /// if OpenSSL cannot set up the cipher (allocation failure).
-  record_protector(suite s, const traffic_secret& secret, bool encrypt);
+  record_protector(suite s, traffic_secret&& secret, bool encrypt);
   ~record_protector();
   record_protector(const record_protector&) = delete;
   record_protector& operator=(const record_protector&) = delete;
@@ -65,13 +89,16 @@ class record_protector {
 
   /// Encrypts @p plaintext followed by @p inner_type (TLSInnerPlaintext, no padding) into
   /// @p out (`plaintext.size() + 1 + tag_size` bytes), authenticating @p header (the 5-byte
-  /// record header). @p plaintext may alias the start of @p out. Uses the next sequence number.
+  /// record header). @p plaintext may alias the start of @p out. Uses the next sequence number;
+  /// false (and nothing sealed) once the last one, 2^64 - 1, is reached: it must not wrap
+  /// (RFC 8446 §5.3), the key must be updated first.
   bool seal(std::span<const std::uint8_t, 5> header, std::span<const std::uint8_t> plaintext,
             std::uint8_t inner_type, std::span<std::uint8_t> out) noexcept;
 
   /// Decrypts a record's encrypted_record (`ciphertext`, tag last) authenticated with
   /// @p header into @p out (`ciphertext.size() - tag_size` bytes; may alias @p ciphertext).
-  /// False if it does not authenticate. Uses the next sequence number.
+  /// False if it does not authenticate, or if the sequence numbers are used up (see seal()).
+  /// Uses the next sequence number.
   bool open(std::span<const std::uint8_t, 5> header, std::span<const std::uint8_t> ciphertext,
             std::span<std::uint8_t> out) noexcept;
 
@@ -100,6 +127,8 @@ class record_protector {
 
  private:
   bool rekey() noexcept;
+  // The last sequence number was used: another record would wrap it and reuse a nonce.
+  [[nodiscard]] bool exhausted() const noexcept { return seq_ == ~std::uint64_t{0}; }
   bool ready() noexcept;
   void nonce(std::uint8_t (&out)[iv_size]) const noexcept;
 

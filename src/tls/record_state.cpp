@@ -2,9 +2,8 @@
 // A record layer's state out of one process and into another (a live connection moving on an
 // upgrade, issue 20 §2). Only whole-record boundaries move: a KeyUpdate half-received or a
 // layer that has closed stays where it is (the connection drains instead). A KeyUpdate the
-// peer asked for and we have not sent yet moves as a flag: the next write sends it.
-#include <openssl/crypto.h>
-
+// peer asked for and we have not sent yet moves as a flag: the next write sends it. The secrets
+// are traffic_secret's: wiped when moved from and when destroyed.
 #include <utility>
 
 #include "tls/record_layer.hpp"
@@ -13,38 +12,17 @@ namespace ns::tls {
 
 namespace {
 
-void wipe(traffic_secret& s) noexcept {
-  OPENSSL_cleanse(s.bytes.data(), s.bytes.size());
-  s.size = 0;
+// The one place a secret is copied on purpose: the state leaves for another process.
+void copy_secret(const traffic_secret& from, traffic_secret& to) noexcept {
+  to.bytes = from.bytes;
+  to.size = from.size;
 }
 
 }  // namespace
 
-record_state::record_state(record_state&& o) noexcept {
-  *this = std::move(o);
-}
-
-record_state& record_state::operator=(record_state&& o) noexcept {
-  if (this == &o) return *this;
-  cipher = o.cipher;
-  read = o.read;
-  write = o.write;
-  read_seq = o.read_seq;
-  write_seq = o.write_seq;
-  owe_update = o.owe_update;
-  wipe(o.read);
-  wipe(o.write);
-  return *this;
-}
-
-record_state::~record_state() {
-  wipe(read);
-  wipe(write);
-}
-
-record_layer::record_layer(const record_state& st, std::uint64_t key_update_after)
-    : read_(st.cipher, st.read, false),
-      write_(st.cipher, st.write, true),
+record_layer::record_layer(record_state&& st, std::uint64_t key_update_after)
+    : read_(st.cipher, std::move(st.read), false),
+      write_(st.cipher, std::move(st.write), true),
       key_update_after_(key_update_after) {
   read_.set_sequence(st.read_seq);
   write_.set_sequence(st.write_seq);
@@ -54,8 +32,8 @@ record_layer::record_layer(const record_state& st, std::uint64_t key_update_afte
 bool record_layer::export_state(record_state& out) const noexcept {
   if (closed_ || hs_len_ != 0 || *reason_ != '\0') return false;
   out.cipher = write_.cipher_suite();
-  out.read = read_.secret();
-  out.write = write_.secret();
+  copy_secret(read_.secret(), out.read);
+  copy_secret(write_.secret(), out.write);
   out.read_seq = read_.sequence();
   out.write_seq = write_.sequence();
   out.owe_update = owe_update_;  // answered by the next write, wherever it happens

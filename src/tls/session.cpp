@@ -144,6 +144,10 @@ void session::on_transport_eof() {
 }
 
 status session::fail(error e, const char* what) {
+  // A handshake that fails never hands over: its traffic secrets, if the key log delivered
+  // them, are wiped now rather than when the connection object goes.
+  io_->client_secret.clear();
+  io_->server_secret.clear();
   code_ = e;
   message_ = detail::drain_errors(what);
   if (e == error::handshake_failed && !ctx_->is_server()) {

@@ -80,7 +80,8 @@ class ciphertext_sink {
  public:
   /// Room for @p n more bytes at the end of the buffer.
   virtual std::span<std::byte> prepare(std::size_t n) = 0;
-  /// @p n bytes of the room were written.
+  /// @p n bytes of the room were written. Called once after each prepare(); commit(0)
+  /// abandons the room (the buffer is as it was before prepare()).
   virtual void commit(std::size_t n) = 0;
 
  protected:
@@ -115,8 +116,9 @@ class session {
   /// Server role: continues a TLS 1.3 session that another process exported with
   /// `export_moved` (a live connection moved on an upgrade): no handshake, records protected by
   /// `record_layer` from the first byte; the ciphertext it had not decrypted is read first.
+  /// Takes the secrets out of @p moved.
   /// Throws std::invalid_argument if @p ctx is not a server context.
-  session(std::shared_ptr<const context> ctx, const moved_session& moved);
+  session(std::shared_ptr<const context> ctx, moved_session&& moved);
   ~session();
   session(session&&) noexcept;
   session& operator=(session&&) noexcept;

@@ -3,15 +3,15 @@
 // secrets come from the key log callback, the records OpenSSL wrote while finishing the
 // handshake fix the sequence number we continue from (proved by opening the last of them), and
 // then the SSL object is freed; afterwards every record is read here (fast_read).
-#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
 #include <cstring>
-#include <optional>
+#include <utility>
 
 #include "tls/callbacks.hpp"
+#include "tls/handover.hpp"
 #include "tls/record_layer.hpp"
 #include "tls/session_buffers.hpp"
 
@@ -36,32 +36,14 @@ bool parse_secret(std::string_view line, traffic_secret& out) noexcept {
   for (std::size_t i = 0; i < hex.size() / 2; ++i) {
     const int hi = hex_value(hex[2 * i]);
     const int lo = hex_value(hex[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
+    if (hi < 0 || lo < 0) {
+      out.clear();  // no half-parsed secret left behind
+      return false;
+    }
     out.bytes[i] = static_cast<std::uint8_t>(hi * 16 + lo);
   }
   out.size = hex.size() / 2;
   return true;
-}
-
-// The protected (application_data) records that @p bytes consists of exactly: how many, and
-// the last one (empty if none); nullopt if @p bytes is anything else.
-struct record_run {
-  std::uint64_t count = 0;
-  std::span<const std::byte> last;
-};
-std::optional<record_run> protected_records(std::span<const std::byte> bytes) noexcept {
-  record_run run;
-  while (!bytes.empty()) {
-    if (bytes.size() < record_layer::header_size || bytes[0] != std::byte{23}) return std::nullopt;
-    const std::size_t size =
-        record_layer::header_size +
-        ((std::to_integer<std::size_t>(bytes[3]) << 8) | std::to_integer<std::size_t>(bytes[4]));
-    if (bytes.size() < size) return std::nullopt;
-    run.last = bytes.first(size);
-    bytes = bytes.subspan(size);
-    ++run.count;
-  }
-  return run;
 }
 
 }  // namespace
@@ -79,27 +61,18 @@ void detail::keep_traffic_secret(const SSL* s, const char* line) {
 
 void session::try_handoff(std::size_t written_from) {
   detail::session_buffers& io = *io_;
-  const traffic_secret client = io.client_secret;
-  const traffic_secret server = io.server_secret;
-  OPENSSL_cleanse(io.client_secret.bytes.data(), io.client_secret.bytes.size());
-  OPENSSL_cleanse(io.server_secret.bytes.data(), io.server_secret.bytes.size());
-  io.client_secret.size = io.server_secret.size = 0;
   SSL* s = ssl_.get();
-  if (!ctx_->is_server() || SSL_version(s) != TLS1_3_VERSION || SSL_has_pending(s) != 0) return;
   const SSL_CIPHER* cipher = SSL_get_current_cipher(s);
-  const std::optional<suite> st =
-      cipher != nullptr ? suite_from_code(SSL_CIPHER_get_protocol_id(cipher)) : std::nullopt;
-  if (!st || client.size != secret_size(*st) || server.size != secret_size(*st)) return;
-  // What OpenSSL wrote while finishing the handshake (the session tickets) is protected with
-  // our application key already: those records set the sequence number we continue from.
-  const auto written = std::span<const std::byte>(io.out).subspan(written_from);
-  const std::optional<record_run> records = protected_records(written);
-  if (!records) return;
-  auto layer = std::make_unique<record_layer>(*st, client, server, records->count);
-  // Proof rather than assumption: the last of them must open under the key and sequence
-  // number we are about to use, or the hand-over is skipped (OpenSSL keeps the session).
-  if (records->count > 0 && !layer->wrote(records->last, records->count - 1)) return;
-  fast_ = std::move(layer);
+  const detail::handshake_end end{
+      ctx_->is_server(), SSL_version(s) == TLS1_3_VERSION, SSL_has_pending(s) != 0,
+      static_cast<std::uint16_t>(cipher != nullptr ? SSL_CIPHER_get_protocol_id(cipher) : 0),
+      std::span<const std::byte>(io.out).subspan(written_from)};
+  // The secrets move out of the key-log buffers (which are wiped by the move) and into the
+  // record layer, or are wiped inside hand_over() if the session stays with OpenSSL.
+  detail::handover h =
+      detail::hand_over(end, std::move(io.client_secret), std::move(io.server_secret));
+  if (!h.layer) return;
+  fast_ = std::move(h.layer);
   // OpenSSL's part is over: keep the handshake's facts and free the SSL object (its record
   // buffers, cipher contexts and session: most of an idle connection's memory otherwise).
   const unsigned char* alpn = nullptr;

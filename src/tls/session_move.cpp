@@ -29,18 +29,19 @@ const char* suite_name(suite s) noexcept {
 
 }  // namespace
 
-session::session(std::shared_ptr<const context> ctx, const moved_session& moved)
+session::session(std::shared_ptr<const context> ctx, moved_session&& moved)
     : ctx_(std::move(ctx)) {
   if (!ctx_ || !ctx_->is_server())
     throw std::invalid_argument("tls: a moved session needs a server context");
   io_ = std::make_unique<detail::session_buffers>();
-  io_->in = moved.input;
-  fast_ = std::make_unique<record_layer>(moved.records);
+  io_->in = std::move(moved.input);
+  const suite cipher = moved.records.cipher;
+  fast_ = std::make_unique<record_layer>(std::move(moved.records));
   facts_.alpn = moved.alpn;
   facts_.sni = moved.sni;
   facts_.resumed = moved.resumed;
   facts_.version = "TLSv1.3";
-  facts_.cipher = suite_name(moved.records.cipher);
+  facts_.cipher = suite_name(cipher);
 }
 
 bool session::export_moved(moved_session& out) const {

@@ -3,16 +3,42 @@
 // mutex so the OpenSSL ticket callback never holds a lock while it runs crypto.
 #include "tls/ticket_keys.hpp"
 
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <cstring>
 #include <stdexcept>
+#include <utility>
+
+#include "tls/wipe.hpp"
 
 namespace ns::tls {
 
 ticket_keys::ticket_keys(std::chrono::seconds interval)
     : interval_(interval), current_(random_key()) {}
+
+ticket_keys::key& ticket_keys::key::operator=(key&& o) noexcept {
+  if (this != &o) {
+    name = o.name;
+    aes = o.aes;
+    hmac = o.hmac;
+    o.clear();
+  }
+  return *this;
+}
+
+void ticket_keys::key::clear() noexcept {
+  wipe(name.data(), name.size());
+  wipe(aes.data(), aes.size());
+  wipe(hmac.data(), hmac.size());
+}
+
+ticket_keys::key ticket_keys::copy_of(const key& k) {
+  key c;
+  c.name = k.name;
+  c.aes = k.aes;
+  c.hmac = k.hmac;
+  return c;
+}
 
 ticket_keys::key ticket_keys::random_key() {
   key k;
@@ -30,10 +56,8 @@ ticket_keys::key ticket_keys::random_key() {
 void ticket_keys::rotate() {
   key fresh = random_key();
   std::lock_guard lock(mutex_);
-  if (previous_) OPENSSL_cleanse(&*previous_, sizeof(key));
-  previous_ = current_;
-  current_ = fresh;
-  OPENSSL_cleanse(&fresh, sizeof fresh);
+  previous_ = std::move(current_);  // the old previous key is overwritten, current_ wiped
+  current_ = std::move(fresh);
 }
 
 bool ticket_keys::rotate_if_due(std::chrono::steady_clock::time_point now) {
@@ -52,16 +76,16 @@ bool ticket_keys::rotate_if_due(std::chrono::steady_clock::time_point now) {
 
 ticket_keys::key ticket_keys::current() const {
   std::lock_guard lock(mutex_);
-  return current_;
+  return copy_of(current_);
 }
 
 ticket_keys::lookup_result ticket_keys::find(const std::uint8_t* name) const {
   std::lock_guard lock(mutex_);
   if (std::memcmp(name, current_.name.data(), current_.name.size()) == 0) {
-    return {true, true, current_};
+    return {true, true, copy_of(current_)};
   }
   if (previous_ && std::memcmp(name, previous_->name.data(), previous_->name.size()) == 0) {
-    return {true, false, *previous_};
+    return {true, false, copy_of(*previous_)};
   }
   return {};
 }

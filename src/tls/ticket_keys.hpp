@@ -18,11 +18,22 @@ namespace ns::tls {
 /// Thread-safe; hold it by `std::shared_ptr` and pass it to every `context`.
 class ticket_keys {
  public:
-  /// One key: 16-byte name sent in the ticket, AES-256-CBC key, HMAC-SHA256 key.
+  /// One key: 16-byte name sent in the ticket, AES-256-CBC key, HMAC-SHA256 key. Move-only
+  /// and wiped when it goes (a move wipes the source): the ring hands out copies (made under
+  /// its lock, see current() and find()), and each copy is zeroed once used.
   struct key {
-    std::array<std::uint8_t, 16> name;
-    std::array<std::uint8_t, 32> aes;
-    std::array<std::uint8_t, 32> hmac;
+    std::array<std::uint8_t, 16> name{};
+    std::array<std::uint8_t, 32> aes{};
+    std::array<std::uint8_t, 32> hmac{};
+
+    key() = default;
+    ~key() { clear(); }
+    key(const key&) = delete;
+    key& operator=(const key&) = delete;
+    key(key&& o) noexcept : name(o.name), aes(o.aes), hmac(o.hmac) { o.clear(); }
+    key& operator=(key&& o) noexcept;
+    /// Wipes all three fields now.
+    void clear() noexcept;
   };
 
   /// Makes a fresh random current key. @p interval: how often `rotate_if_due` rotates.
@@ -51,6 +62,7 @@ class ticket_keys {
 
  private:
   static key random_key();
+  static key copy_of(const key& k);
 
   mutable std::mutex mutex_;
   std::chrono::seconds interval_;

@@ -22,13 +22,6 @@ client_params localhost() {
   return {"localhost", {}, nullptr};
 }
 
-std::shared_ptr<const context> client_with_suites(const char* suites) {
-  client_options o;
-  o.ca_pem = pki().chain.root.cert_pem;
-  o.ciphersuites = suites;
-  return context::client(o);
-}
-
 std::string pattern(std::size_t n) {
   std::string s(n, 'x');
   for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>('a' + (i * 7) % 26);

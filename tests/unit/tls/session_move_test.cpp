@@ -16,13 +16,6 @@ using namespace ns::tls::test;
 
 namespace {
 
-std::shared_ptr<const context> client_with_suites(const char* suites) {
-  client_options o;
-  o.ca_pem = pki().chain.root.cert_pem;
-  o.ciphersuites = suites;
-  return context::client(o);
-}
-
 std::string pattern(std::size_t n, char base = 'a') {
   std::string s(n, 'x');
   for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(base + (i * 7) % 26);
@@ -42,7 +35,7 @@ struct movable {
     moved_session m;
     ASSERT_TRUE(server->export_moved(m));
     const std::string before_client = p->client_received;
-    server = std::make_unique<session>(server_ctx(), m);
+    server = std::make_unique<session>(server_ctx(), std::move(m));
     p = std::make_unique<mem_pipe>(client, *server);
     p->client_received = before_client;
   }
@@ -94,7 +87,7 @@ TEST(TlsSessionMove, CiphertextNotYetDecryptedTravelsAndIsReadFirst) {
   moved_session m;
   ASSERT_TRUE(c.server->export_moved(m));
   EXPECT_EQ(m.input.size(), half);
-  session next(server_ctx(), m);
+  session next(server_ctx(), std::move(m));
   next.feed(rest);
   EXPECT_EQ(read_all(next, got), status::want_more);
   EXPECT_EQ(got, "a request split over the move");
@@ -152,7 +145,7 @@ TEST(TlsSessionMove, OnlyASessionBetweenRecordsMoves) {
     moved_session m;
     ASSERT_TRUE(c.server->export_moved(m));
     EXPECT_TRUE(m.records.owe_update);
-    session next(server_ctx(), m);
+    session next(server_ctx(), std::move(m));
     next.write(bytes("answered"));
     transfer(next, c.client);
     std::string seen;

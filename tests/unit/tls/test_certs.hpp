@@ -55,4 +55,12 @@ inline std::shared_ptr<const context> client_ctx(int max_version = 0, std::strin
   return context::client(o);
 }
 
+/// Client context trusting the test root that offers only the TLS 1.3 @p suites.
+inline std::shared_ptr<const context> client_with_suites(const char* suites) {
+  client_options o;
+  o.ca_pem = pki().chain.root.cert_pem;
+  o.ciphersuites = suites;
+  return context::client(o);
+}
+
 }  // namespace ns::tls::test
