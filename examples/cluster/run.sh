@@ -112,6 +112,9 @@ done
 # The instances: TLS ends here; a PROXY v2 header is required, and only from loopback (HAProxy).
 ports=()
 for ((i = 1; i <= instances; i++)); do
+  # Made here, not by the background job's redirection: the sed below may run before the job
+  # has opened it, and a sed that cannot read its file ends this script (set -e).
+  : >"$dir/ns_serve-$i.out"
   "$ns_serve" --bind 127.0.0.1 --port 0 --threads "$threads" --root "$repo/examples/public" \
     --cert "$dir/cert.pem" --key "$dir/key.pem" --redis "redis://127.0.0.1:$redis_port" \
     --proxy-protocol v2 --proxy-from 127.0.0.0/8 --status-path /_status \
