@@ -36,8 +36,10 @@ void network_server::impl::close_hard(transport& t) {
     if (sqe != nullptr) {
       io_uring_prep_cancel_fd(sqe, t.fd, IORING_ASYNC_CANCEL_ALL);
       ++t.inflight;
-    } else {
-      // No SQE: shutting the socket down completes its pending recv/send just the same.
+    } else if (!t.moved) {
+      // No SQE: shutting the socket down completes its pending recv/send just the same. Not
+      // for a moved connection, whose socket lives on in the other process: only its recv's
+      // cancel is in flight, and it completes by itself.
       ::shutdown(t.fd, SHUT_RDWR);
     }
   }

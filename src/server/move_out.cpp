@@ -88,8 +88,9 @@ void network_server::impl::finish_move(transport& t) {
   ++stats_.moved_out;
   NS_LOG(log_level::debug, peer_of(t), ": moved to the new process");
   t.held_input.clear();
+  t.moved = true;
   t.handler->on_moved();
-  close_hard(t);  // nothing in flight: the descriptor is closed in finalize, nothing sent
+  close_hard(t);  // at most the recv's cancel in flight: closed in finalize, nothing sent
 }
 
 void network_server::impl::thaw(transport& t, bool rearm) {

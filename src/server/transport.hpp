@@ -72,6 +72,7 @@ struct transport {
   /// Moving to another process (move_out.cpp): its recv is being cancelled; what still arrives
   /// is held as ciphertext (held_input) and travels with it, or is read here if the move fails.
   bool moving = false;
+  bool moved = false;  ///< the other process owns the socket now: close ours, never shut it down
   std::vector<std::byte> held_input;
   std::uint64_t idle_since_ms = 0;  ///< when it last went idle (loop clock)
   std::uint64_t accepted_ns = 0;    ///< when accepted (steady_ns), for the handshake duration
