@@ -12,7 +12,7 @@ include(CMakePackageConfigHelpers)
 
 set(NS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/network_server"
     CACHE STRING "Where network_serverConfig.cmake is installed")
-set(ns_layer_libs ns_io ns_tls ns_http ns_ws ns_proxy ns_llhttp ns_cluster)
+set(ns_layer_libs ns_io ns_tls ns_http ns_http2 ns_ws ns_proxy ns_llhttp ns_cluster)
 
 # A static library built with sanitizers needs their runtime in every program that links it.
 if(NS_SANITIZE)

@@ -13,23 +13,13 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "http2/ascii.hpp"
+
 namespace ns::http2 {
 namespace {
 
 constexpr std::string_view pseudo_names[] = {":method", ":scheme", ":authority", ":path",
                                              ":protocol"};
-
-char lower(char c) noexcept {
-  return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
-}
-
-// RFC 9113 §8.2.2: connection-specific fields must not appear in HTTP/2; a response built for
-// HTTP/1.1 may carry them, so they are dropped rather than sent (a client would reset).
-// @p name is already in lowercase.
-bool connection_specific(std::string_view name) noexcept {
-  return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
-         name == "transfer-encoding" || name == "upgrade";
-}
 
 nghttp2_nv make_nv(std::string_view name, std::string_view value) noexcept {
   // NGHTTP2_NV_FLAG_NONE: nghttp2 copies both (submit_* copy the array), so the strings need
@@ -215,7 +205,7 @@ int session::respond(std::int32_t stream, int status, std::span<const field> fie
   // first so the views stay put.
   names_.clear();
   for (const field& f : fields) {
-    for (const char c : f.name) names_.push_back(lower(c));
+    for (const char c : f.name) names_.push_back(ascii_lower(c));
   }
   std::vector<nghttp2_nv> nv;
   nv.reserve(fields.size() + 1);
@@ -250,6 +240,11 @@ void session::reset(std::int32_t stream, error_code code) {
 
 void session::go_away(error_code code) {
   nghttp2_session_terminate_session(s_, static_cast<std::uint32_t>(code));
+}
+
+void session::finish_streams() {
+  nghttp2_submit_goaway(s_, NGHTTP2_FLAG_NONE, nghttp2_session_get_last_proc_stream_id(s_),
+                        NGHTTP2_NO_ERROR, nullptr, 0);
 }
 
 void session::begin_shutdown() {

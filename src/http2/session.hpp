@@ -114,8 +114,12 @@ class session {
   void resume(std::int32_t stream);
   /// RST_STREAM @p code on @p stream.
   void reset(std::int32_t stream, error_code code);
-  /// GOAWAY with the last stream id seen, then no new stream is accepted.
+  /// GOAWAY with @p code and the last stream id seen; the session ends once it is sent
+  /// (streams still open are abandoned): for errors and an idle connection.
   void go_away(error_code code);
+  /// GOAWAY NO_ERROR with the last stream id seen (RFC 9113 §6.8): streams up to it are still
+  /// answered, later ones ignored; the session ends when the last of them closes.
+  void finish_streams();
   /// Announces a graceful shutdown (RFC 9113 §6.8: a GOAWAY with the maximum id first).
   void begin_shutdown();
 

@@ -8,6 +8,7 @@
 #include "server/clock.hpp"
 #include "server/core.hpp"
 #include "server/http1_handler.hpp"
+#include "server/http2_handler.hpp"
 #include "server/log.hpp"
 
 namespace ns::server {
@@ -46,6 +47,14 @@ void exchange::release() noexcept {
 http1_handler::http1_handler(core& c, transport& t) : core_(c), t_(t), parser_(c.config().http) {}
 
 void http1_handler::on_ready() {
+  // ALPN chose HTTP/2 (tls_config::http2): the connection is handed to the HTTP/2 handler
+  // before any application byte is read. This handler is retired, not freed, until the
+  // completion that led here has been handled.
+  if (t_.tls && t_.tls->alpn() == "h2") {
+    core_.swap_handler(t_, std::make_unique<http2_handler>(core_, t_));
+    t_.handler->on_ready();
+    return;
+  }
   set_phase(phase::idle);
 }
 

@@ -215,3 +215,24 @@ TEST_F(Http2Session, GoAwayEndsTheSession) {
 
 }  // namespace
 }  // namespace ns::http2
+
+namespace ns::http2 {
+namespace {
+
+TEST_F(Http2Session, FinishStreamsAnswersWhatIsInFlight) {
+  const auto id = c.request("GET", "/in-flight");
+  ASSERT_TRUE(test::exchange(c, s));
+  s.finish_streams();
+  ASSERT_TRUE(test::exchange(c, s));
+  EXPECT_TRUE(c.got_goaway());
+  EXPECT_EQ(c.goaway_code(), NGHTTP2_NO_ERROR);
+  EXPECT_FALSE(s.finished());  // the stream in flight is still owed its answer
+  ev.responses[id] = "late but whole";
+  ASSERT_EQ(s.respond(id, 200, {}, true), 0);
+  ASSERT_TRUE(test::exchange(c, s));
+  EXPECT_EQ(c.streams[id].body, "late but whole");
+  EXPECT_TRUE(s.finished());
+}
+
+}  // namespace
+}  // namespace ns::http2
