@@ -19,7 +19,7 @@ packages=(
   nginx wrk linux-perf util-linux  # bench/run.sh (util-linux: taskset)
   libnghttp2-dev  # src/http2: the HTTP/2 session (nghttp2), its tests and fuzz harness
   nghttp2-client  # the h2 integration tests: nghttp and h2load against ns_serve
-  python3-h2  # fuzz/tools/http2_seed_gen.py writes the http2_session seeds with it
+  python3-h2  # tests/integration/h2_clients/slow_reader.py; fuzz/tools/http2_seed_gen.py
   chromium  # tests/browser: headless Chromium driven over the DevTools protocol
 )
 

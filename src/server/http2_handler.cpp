@@ -169,6 +169,7 @@ int http2_handler::start_response(h2_stream& s, int status, std::span<const http
   const int rv = session_.respond(s.id, status, fields, has_body);
   if (rv != 0) return -EINVAL;
   pump();
+  if (t_.open()) progress_timer();
   return 0;
 }
 
@@ -271,7 +272,15 @@ void http2_handler::progress_timer() {
   // No stream: the idle timeout. Streams with output waiting on the peer: the same timeout
   // restarted by progress (a reader that stops reading is cut off). Streams waiting on the
   // application: no deadline, as on HTTP/1.1.
-  const bool waiting_on_peer = !t_.out.empty() || t_.send_in_flight || session_.want_write();
+  // A response held back by a closed flow-control window waits on the peer too, though
+  // nothing is queued: a client that never opens its window (the HTTP/2 slow reader) is cut
+  // off like one that stops reading.
+  const bool response_owed = std::any_of(streams_.begin(), streams_.end(), [](const auto& s) {
+    return s->responded && !s->closed &&
+           (s->ended || s->out_off < s->out.size() || (s->ex.file && s->ex.file->active));
+  });
+  const bool waiting_on_peer =
+      !t_.out.empty() || t_.send_in_flight || session_.want_write() || response_owed;
   if (streams_.empty() || waiting_on_peer) {
     core_.schedule(
         t_, core_.now_ms() + static_cast<std::uint64_t>(core_.config().idle_timeout.count()));

@@ -53,9 +53,12 @@ class Http2Serve : public ::testing::Test {
     std::vector<std::string> no_h2 = common;
     no_h2.push_back("--no-h2");
     server_h1_ = new served(start_ns_serve(no_h2));
+    std::vector<std::string> short_idle = common;
+    short_idle.insert(short_idle.end(), {"--idle-timeout", "1"});
+    server_short_ = new served(start_ns_serve(short_idle));
   }
   static void TearDownTestSuite() {
-    for (served* s : {server_, server_h1_}) {
+    for (served* s : {server_, server_h1_, server_short_}) {
       if (s->process) {
         EXPECT_EQ(s->process->stop(SIGTERM, std::chrono::seconds(10)), 0)
             << s->process->stderr_text();
@@ -67,6 +70,7 @@ class Http2Serve : public ::testing::Test {
   void SetUp() override {
     ASSERT_NE(server_->port, 0);
     ASSERT_NE(server_h1_->port, 0);
+    ASSERT_NE(server_short_->port, 0);
   }
   static std::string url(const std::string& path, const served* s = server_) {
     return "https://127.0.0.1:" + std::to_string(s->port) + path;
@@ -76,6 +80,7 @@ class Http2Serve : public ::testing::Test {
   static temp_dir* dir_;
   static served* server_;
   static served* server_h1_;
+  static served* server_short_;  ///< --idle-timeout 1
   static std::string small_;
   static std::string big_;
 };
@@ -83,6 +88,7 @@ class Http2Serve : public ::testing::Test {
 temp_dir* Http2Serve::dir_ = nullptr;
 served* Http2Serve::server_ = nullptr;
 served* Http2Serve::server_h1_ = nullptr;
+served* Http2Serve::server_short_ = nullptr;
 std::string Http2Serve::small_;
 std::string Http2Serve::big_;
 
@@ -146,6 +152,18 @@ TEST_F(Http2Serve, H2loadBoundedRunHasNoFailures) {
             std::string::npos)
       << out;
   EXPECT_NE(out.find("status codes: 1000 2xx"), std::string::npos) << out;
+}
+
+TEST_F(Http2Serve, ClientThatNeverOpensItsWindowIsCutOff) {
+  // The HTTP/2 slow reader: its window stays 0, so the response waits with nothing queued;
+  // the idle timeout (1 s here) still applies and the connection closes.
+  const std::string script =
+      std::string(NS_SOURCE_DIR) + "/tests/integration/h2_clients/slow_reader.py";
+  const std::string out =
+      run("/usr/bin/python3 " + script + " " + std::to_string(server_short_->port) + " /big.bin 8");
+  ASSERT_EQ(out.rfind("closed ", 0), 0u) << out;
+  EXPECT_LT(std::stod(out.substr(7)), 5.0) << out;
+  EXPECT_EQ(out.substr(out.rfind(' ') + 1), "0\n") << out;  // not one byte past the window
 }
 
 }  // namespace
