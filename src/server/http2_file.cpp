@@ -86,6 +86,7 @@ http2::body_chunk http2_handler::read_file(h2_stream& s, std::span<std::byte> ou
     return {0, false, true};
   }
   s.ex.bytes += n;
+  body_out_ += n;
   t.seg_done += n;
   if (t.seg_done == seg.len) {
     ++t.seg;

@@ -59,6 +59,11 @@ bool http2_handler::on_plaintext(std::span<const std::byte> bytes) {
     core_.report_error(t_, conn_error::bad_request, std::string("http2: ").append(r.error));
   }
   pump();
+  // A new request waiting on the application lifts the idle deadline; other frames leave the
+  // deadline as it is.
+  if (t_.open() && (!core_.timer_armed(t_) || (!streams_.empty() && idle_armed_))) {
+    progress_timer();
+  }
   return true;
 }
 
@@ -142,6 +147,7 @@ void http2_handler::on_body(std::int32_t stream, std::span<const std::byte> piec
     std::string().swap(s->body);
     const http2::field f[] = {{"content-type", "text/plain"}};
     s->out = "request body too large\n";
+    pending_bytes_ += s->out.size();
     s->ended = true;
     s->ex.status = 413;
     start_response(*s, 413, f, true);
@@ -181,6 +187,7 @@ http2::body_chunk http2_handler::read_body(std::int32_t stream, std::span<std::b
     std::memcpy(out.data(), s->out.data() + s->out_off, n);
     s->out_off += n;
     s->ex.bytes += n;
+    body_out_ += n;
     pending_bytes_ -= std::min(pending_bytes_, n);
     if (s->out_off == s->out.size()) {
       s->out.clear();
@@ -268,10 +275,7 @@ void http2_handler::pump() {
   }
 }
 
-void http2_handler::progress_timer() {
-  // No stream: the idle timeout. Streams with output waiting on the peer: the same timeout
-  // restarted by progress (a reader that stops reading is cut off). Streams waiting on the
-  // application: no deadline, as on HTTP/1.1.
+bool http2_handler::waiting_on_peer() const noexcept {
   // A response held back by a closed flow-control window waits on the peer too, though
   // nothing is queued: a client that never opens its window (the HTTP/2 slow reader) is cut
   // off like one that stops reading.
@@ -279,9 +283,24 @@ void http2_handler::progress_timer() {
     return s->responded && !s->closed &&
            (s->ended || s->out_off < s->out.size() || (s->ex.file && s->ex.file->active));
   });
-  const bool waiting_on_peer =
-      !t_.out.empty() || t_.send_in_flight || session_.want_write() || response_owed;
-  if (streams_.empty() || waiting_on_peer) {
+  return !t_.out.empty() || t_.send_in_flight || session_.want_write() || response_owed;
+}
+
+void http2_handler::progress_timer() {
+  // No stream: the idle timeout, counted from when the connection went idle (frames such as
+  // PING do not extend it). Streams with responses waiting on the peer: the same timeout,
+  // restarted by response bytes leaving. Streams waiting on the application only: no
+  // deadline, as on HTTP/1.1.
+  if (streams_.empty()) {
+    if (!idle_armed_) {
+      idle_armed_ = true;
+      core_.schedule(
+          t_, core_.now_ms() + static_cast<std::uint64_t>(core_.config().idle_timeout.count()));
+    }
+    return;
+  }
+  idle_armed_ = false;
+  if (waiting_on_peer()) {
     core_.schedule(
         t_, core_.now_ms() + static_cast<std::uint64_t>(core_.config().idle_timeout.count()));
   } else {
@@ -295,7 +314,13 @@ void http2_handler::on_output_pending() {
 
 void http2_handler::on_sent() {
   pump();
-  if (!t_.closing) progress_timer();
+  if (t_.closing) return;
+  // Only response bytes count as progress: control frames (PING and SETTINGS answers) leave
+  // whether or not the peer reads its responses.
+  if (body_out_ != body_out_seen_ || streams_.empty() || !core_.timer_armed(t_)) {
+    body_out_seen_ = body_out_;
+    progress_timer();
+  }
   if (t_.out.empty() && streams_.empty()) t_.out.trim();
 }
 
@@ -305,6 +330,10 @@ void http2_handler::on_timer() {
     session_.go_away(http2::error_code::no_error);
     pump();
     core_.close_graceful(t_);
+    return;
+  }
+  if (!waiting_on_peer()) {
+    progress_timer();  // every stream waits on the application, which has no deadline
     return;
   }
   core_.report_error(t_, conn_error::stalled_reader, {}, log_level::debug);

@@ -107,6 +107,7 @@ class http2_handler final : public protocol_handler, private http2::events {
   /// Moves the session's frames into the transport while its queue is below the low-water mark.
   void pump();
   void progress_timer();
+  [[nodiscard]] bool waiting_on_peer() const noexcept;
   [[nodiscard]] bool head_request(const h2_stream& s) const noexcept;
   [[nodiscard]] std::string_view date();
 
@@ -125,8 +126,13 @@ class http2_handler final : public protocol_handler, private http2::events {
   std::uint32_t last_tag_ = 0;
   std::size_t pending_bytes_ = 0;  ///< response bytes held in streams (bounded)
   bool draining_ = false;
-  bool failed_ = false;      ///< the session failed: send what it queued, then close
-  bool in_session_ = false;  ///< inside feed() or take_output(): the session is not re-entered
+  bool failed_ = false;  ///< the session failed: send what it queued, then close
+  bool in_session_ = false;
+  bool idle_armed_ = false;     ///< the idle deadline runs (no stream open)
+  std::uint64_t body_out_ = 0;  ///< response body bytes given to the session, ever
+  std::uint64_t body_out_seen_ =
+      0;  ///< body_out_ when the deadline was last restarted  ///< inside feed() or take_output():
+          ///< the session is not re-entered
 };
 
 }  // namespace ns::server

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <mutex>
 #include <set>
 #include <string>
@@ -46,6 +48,8 @@ class h1_app : public application_methods {
     } else if (target == "/post") {
       const std::string n = std::to_string(req.body.size()) + " " + std::string(req.method);
       EXPECT_EQ(server->http_respond(c, 200, {}, n), 0);
+    } else if (target == "/slow") {
+      slow = c;  // answered later by the test, from the loop (post)
     } else if (target == "/close") {
       EXPECT_EQ(server->http_close(c), 0);
       EXPECT_EQ(server->http_respond(c, 200, {}, "late"), -EBADF);  // the stream is gone
@@ -71,6 +75,7 @@ class h1_app : public application_methods {
   }
 
   network_server* server = nullptr;
+  std::atomic<client_num_t> slow{invalid_client};
   std::mutex m;
   std::set<client_num_t> handles, closed;
   std::vector<std::string> hosts, logged;
@@ -85,6 +90,7 @@ class Http2App : public ::testing::Test {
     cfg.reuse_port = false;
     tls::write_pem_files(tls::make_self_signed(), dir_.path() + "/c.pem", dir_.path() + "/k.pem");
     cfg.tls.certificates.push_back({dir_.path() + "/c.pem", dir_.path() + "/k.pem"});
+    configure(cfg);
     server_ = std::make_unique<network_server>(cfg, app_);
     loop_ = std::thread([this] { rc_ = server_->start(); });
     for (int i = 0; i < 200 && server_->port() == 0; ++i) {
@@ -96,6 +102,7 @@ class Http2App : public ::testing::Test {
     loop_.join();
     EXPECT_EQ(rc_, 0);
   }
+  virtual void configure(server_config&) {}
   std::string url(const std::string& path) {
     return "https://127.0.0.1:" + std::to_string(server_->port()) + path;
   }
@@ -141,6 +148,25 @@ TEST_F(Http2App, ClosingAStreamHandleResetsOnlyThatStream) {
   // The first stream is reset (no status); the second is answered on the same connection.
   EXPECT_EQ(out.substr(out.find('\n') + 1), "201 0\n") << out;
   EXPECT_EQ(out.rfind("000 1\n", 0), 0u) << out;
+}
+
+class Http2AppShortIdle : public Http2App {
+ protected:
+  void configure(server_config& cfg) override { cfg.idle_timeout = std::chrono::seconds(1); }
+};
+
+TEST_F(Http2AppShortIdle, AStreamWaitingOnTheApplicationHasNoDeadline) {
+  // The idle timeout is for an idle connection or a peer that does not read; an application
+  // that takes longer than it to answer still answers (as on HTTP/1.1).
+  auto answer = std::async(std::launch::async, [this] {
+    for (int i = 0; i < 300 && app_.slow.load() == invalid_client; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    server_->post([this] { server_->http_respond(app_.slow.load(), 200, {}, "slow but sure"); });
+  });
+  EXPECT_EQ(curl("--http2 " + url("/slow")), "slow but sure");
+  answer.get();
 }
 
 }  // namespace
