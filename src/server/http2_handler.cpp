@@ -140,10 +140,14 @@ void http2_handler::on_request(std::int32_t stream, const http2::request_head& h
 void http2_handler::on_body(std::int32_t stream, std::span<const std::byte> piece) {
   h2_stream* s = by_id(stream);
   if (s == nullptr || s->body_refused) return;
-  if (s->body.size() + piece.size() > core_.config().http.max_body_bytes) {
+  const std::size_t limit = core_.config().http.max_body_bytes;
+  // Bodies arrive whole (not streamed yet), so what a connection holds of them is bounded
+  // too: all its streams together, like one body (100 streams must not hold 100 bodies).
+  if (s->body.size() + piece.size() > limit || body_held_ + piece.size() > limit) {
     // RFC 9110 §15.5.14; the rest of the body is dropped as it comes (flow control still
     // acknowledges it, as nghttp2 does for every DATA frame).
     s->body_refused = true;
+    body_held_ -= std::min(body_held_, s->body.size());
     std::string().swap(s->body);
     const http2::field f[] = {{"content-type", "text/plain"}};
     s->out = "request body too large\n";
@@ -154,6 +158,7 @@ void http2_handler::on_body(std::int32_t stream, std::span<const std::byte> piec
     return;
   }
   s->body.append(reinterpret_cast<const char*>(piece.data()), piece.size());
+  body_held_ += piece.size();
 }
 
 void http2_handler::on_body_end(std::int32_t stream) {
@@ -213,6 +218,7 @@ void http2_handler::on_stream_closed(std::int32_t stream, http2::error_code code
 
 void http2_handler::finish(std::unique_ptr<h2_stream> s, bool failed) {
   pending_bytes_ -= std::min(pending_bytes_, s->out.size() - s->out_off);
+  body_held_ -= std::min(body_held_, s->body.size());
   const bool complete = s->responded && s->ended && !failed && !(s->ex.file && s->ex.file->active);
   if (s->responded && s->delivered) {
     if (complete) note_response(*s);

@@ -125,6 +125,7 @@ class http2_handler final : public protocol_handler, private http2::events {
   std::int32_t read_stream_ = 0;        ///< the stream whose file read is in flight, 0: none
   std::uint32_t last_tag_ = 0;
   std::size_t pending_bytes_ = 0;  ///< response bytes held in streams (bounded)
+  std::size_t body_held_ = 0;      ///< request body bytes held in streams (≤ max_body_bytes)
   bool draining_ = false;
   bool failed_ = false;  ///< the session failed: send what it queued, then close
   bool in_session_ = false;

@@ -150,6 +150,34 @@ TEST_F(Http2App, ClosingAStreamHandleResetsOnlyThatStream) {
   EXPECT_EQ(out.rfind("000 1\n", 0), 0u) << out;
 }
 
+class Http2AppSmallBodies : public Http2App {
+ protected:
+  void configure(server_config& cfg) override { cfg.http.max_body_bytes = 64 * 1024; }
+};
+
+TEST_F(Http2AppSmallBodies, BodiesOverTheLimitAre413AndTheConnectionGoesOn) {
+  dir_.write("big.bin", std::string(100000, 'b'));
+  dir_.write("ok.bin", std::string(1000, 'o'));
+  // One connection: a body over the limit is answered 413 (its stream only), the next is read.
+  // curl joins every --data of one request set, so each request is its own set (--next); the
+  // second one's num_connects says it reused the connection.
+  const std::string out = curl("--http2 -o /dev/null -w '%{http_code} ' --data-binary @" +
+                               dir_.path() + "/big.bin " + url("/post") +
+                               " --next --insecure --silent --http2 -o /dev/null"
+                               " -w '%{http_code} %{num_connects}' --data-binary @" +
+                               dir_.path() + "/ok.bin " + url("/post"));
+  EXPECT_EQ(out, "413 200 0") << out;
+}
+
+TEST_F(Http2AppSmallBodies, ConcurrentBodiesShareOneBound) {
+  // Two 40 KiB bodies at once on one connection (h2load -m 2): together over the 64 KiB bound,
+  // so one is refused — a connection's streams cannot hold more than one body's worth.
+  dir_.write("mid.bin", std::string(40 * 1024, 'm'));
+  const std::string out =
+      run_command("h2load -n 2 -c 1 -m 2 -d " + dir_.path() + "/mid.bin " + url("/post") + " 2>&1");
+  EXPECT_NE(out.find("status codes: 1 2xx, 0 3xx, 1 4xx, 0 5xx"), std::string::npos) << out;
+}
+
 class Http2AppShortIdle : public Http2App {
  protected:
   void configure(server_config& cfg) override { cfg.idle_timeout = std::chrono::seconds(1); }
