@@ -49,7 +49,9 @@ struct tls_config {
   bool own_record_layer = true;
   /// ALPN offers HTTP/2 ("h2", preferred over "http/1.1"): a client that lists it gets an
   /// HTTP/2 connection (RFC 9113 §3.2), each stream answered through the same callbacks as an
-  /// HTTP/1.1 request. Off: every client gets HTTP/1.1 (ns_serve --no-h2).
+  /// HTTP/1.1 request. On a plaintext listener, a connection that opens with the HTTP/2 preface
+  /// (prior knowledge, h2c: RFC 9113 §3.3) gets HTTP/2 too. Off: every client gets HTTP/1.1
+  /// (ns_serve --no-h2). On, max_connections may not exceed 2^20 (stream handles).
   bool http2 = true;
 };
 

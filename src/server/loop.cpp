@@ -25,11 +25,11 @@ constexpr std::uint16_t recv_group = 0;
 constexpr std::chrono::milliseconds tick_interval{100};
 
 std::shared_ptr<shared_tls> make_tls(const server_config& cfg, std::shared_ptr<shared_tls> given) {
-  if (cfg.plaintext) return nullptr;
   if (cfg.tls.http2 && cfg.max_connections > server::max_h2_slots) {
     // A stream handle keeps its stream tag above a 20-bit slot (stream_handle.hpp).
     throw std::invalid_argument("max_connections above 1048576 needs tls.http2 off");
   }
+  if (cfg.plaintext) return nullptr;
   if (given) return given;
   if (cfg.tls.certificates.empty()) {
     throw std::runtime_error("TLS needs at least one certificate/key pair (or plaintext mode)");

@@ -154,6 +154,42 @@ TEST_F(Http2Serve, H2loadBoundedRunHasNoFailures) {
   EXPECT_NE(out.find("status codes: 1000 2xx"), std::string::npos) << out;
 }
 
+TEST_F(Http2Serve, PlainListenerSpeaksH2cWithPriorKnowledge) {
+  const std::string& d = dir_->path();
+  served plain =
+      start_ns_serve({"--root", d + "/www", "--plain", "--threads", "1", "--log-level", "warn"});
+  ASSERT_NE(plain.port, 0);
+  const std::string base = "http://127.0.0.1:" + std::to_string(plain.port);
+  EXPECT_EQ(curl("--http2-prior-knowledge -o " + out_path("h2c.out") +
+                 " -w '%{http_version} %{http_code}' " + base + "/small.bin"),
+            "2 200");
+  EXPECT_EQ(read_file(out_path("h2c.out")), small_);
+  // HTTP/1.1 on the same listener is unchanged.
+  EXPECT_EQ(curl("--http1.1 -o /dev/null -w '%{http_version} %{http_code}' " + base + "/"),
+            "1.1 200");
+  // The preface split across reads is still recognised; a request that only starts like it
+  // ("PRI /x HTTP/1.1") stays HTTP/1.1.
+  const std::string py =
+      "/usr/bin/python3 -c \"import socket,time\n"
+      "s=socket.create_connection(('127.0.0.1'," +
+      std::to_string(plain.port) +
+      "))\n"
+      "s.sendall(b'PRI * HT'); time.sleep(0.2)\n"
+      "s.sendall(b'TP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n\\0\\0\\0\\4\\0\\0\\0\\0\\0')\n"
+      "print('frame type', s.recv(9)[3])\n"
+      "t=socket.create_connection(('127.0.0.1'," +
+      std::to_string(plain.port) +
+      "))\n"
+      "t.sendall(b'PRI /x HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n')\n"
+      "print(t.recv(8).decode())\"";
+  EXPECT_EQ(run(py), "frame type 4\nHTTP/1.1\n");
+  // h2load speaks h2c with prior knowledge to http:// URLs.
+  const std::string out = run("h2load -n 200 -c 4 -m 10 " + base + "/small.bin");
+  EXPECT_NE(out.find("200 succeeded, 0 failed, 0 errored"), std::string::npos) << out;
+  EXPECT_NE(out.find("Application protocol: h2c"), std::string::npos) << out;
+  EXPECT_EQ(plain.process->stop(SIGTERM, std::chrono::seconds(10)), 0);
+}
+
 TEST_F(Http2Serve, ClientThatNeverOpensItsWindowIsCutOff) {
   // The HTTP/2 slow reader: its window stays 0, so the response waits with nothing queued;
   // the idle timeout (1 s here) still applies and the connection closes.
