@@ -17,6 +17,9 @@ packages=(
   systemd  # tests/integration/ns_serve_upgrade_it.cpp: systemd-socket-activate
   python3-prometheus-client  # tests/integration/metrics_it.cpp parses the scrape with it
   nginx wrk linux-perf util-linux  # bench/run.sh (util-linux: taskset)
+  libnghttp2-dev  # src/http2: the HTTP/2 session (nghttp2), its tests and fuzz harness
+  nghttp2-client  # the h2 integration tests: nghttp and h2load against ns_serve
+  python3-h2  # tests/integration/h2_clients/slow_reader.py; fuzz/tools/http2_seed_gen.py
   chromium  # tests/browser: headless Chromium driven over the DevTools protocol
 )
 

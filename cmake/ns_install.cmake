@@ -4,8 +4,8 @@
 # network_server::redis for the Redis cluster engine) and network_server.pc.
 #
 # The library is installed as the per-layer static archives it is built from (libnetwork_server.a
-# plus libns_io.a, libns_tls.a, libns_http.a, libns_ws.a, libns_proxy.a, libns_handover.a and
-# libns_llhttp.a) rather than merged into one: CMake consumers never name them (the exported
+# plus libns_io.a, libns_tls.a, libns_http.a, libns_http2.a, libns_ws.a, libns_proxy.a,
+# libns_handover.a and libns_llhttp.a) rather than merged into one: CMake consumers never name them (the exported
 # network_server::network_server target links them in order), and pkg-config users get them from
 # `pkg-config --libs network_server`.
 # Keeping them separate keeps the link graph — and so the layering — visible after install.
@@ -13,7 +13,7 @@ include(CMakePackageConfigHelpers)
 
 set(NS_INSTALL_CMAKEDIR "${CMAKE_INSTALL_LIBDIR}/cmake/network_server"
     CACHE STRING "Where network_serverConfig.cmake is installed")
-set(ns_layer_libs ns_io ns_tls ns_http ns_ws ns_proxy ns_handover ns_llhttp ns_cluster)
+set(ns_layer_libs ns_io ns_tls ns_http ns_http2 ns_ws ns_proxy ns_handover ns_llhttp ns_cluster)
 
 # A static library built with sanitizers needs their runtime in every program that links it.
 if(NS_SANITIZE)

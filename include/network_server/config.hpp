@@ -47,6 +47,12 @@ struct tls_config {
   /// connection costs ≈ 6 % more. A server whose clients make one request per connection may
   /// turn it off.
   bool own_record_layer = true;
+  /// ALPN offers HTTP/2 ("h2", preferred over "http/1.1"): a client that lists it gets an
+  /// HTTP/2 connection (RFC 9113 §3.2), each stream answered through the same callbacks as an
+  /// HTTP/1.1 request. On a plaintext listener, a connection that opens with the HTTP/2 preface
+  /// (prior knowledge, h2c: RFC 9113 §3.3) gets HTTP/2 too. Off: every client gets HTTP/1.1
+  /// (ns_serve --no-h2). On, max_connections may not exceed 2^20 (stream handles).
+  bool http2 = true;
 };
 
 /// Static files served by `network_server::http_send_file` (see there).
@@ -182,10 +188,10 @@ struct server_config {
 
   /// How often the process checks whether to give freed heap memory back to the kernel (glibc
   /// `malloc_trim`): it does when the resident set or the free heap has grown by
-  /// `memory_trim_threshold` bytes since the last trim and the heap holds free memory — after a burst of connections, RSS
-  /// falls back to what the live ones use instead of staying at the peak; a growing or idle
-  /// server trims at most once per threshold of growth. Process-wide (one loop trims for all).
-  /// 0 disables.
+  /// `memory_trim_threshold` bytes since the last trim and the heap holds free memory — after a
+  /// burst of connections, RSS falls back to what the live ones use instead of staying at the peak;
+  /// a growing or idle server trims at most once per threshold of growth. Process-wide (one loop
+  /// trims for all). 0 disables.
   std::chrono::milliseconds memory_trim_interval{10'000};
   std::size_t memory_trim_threshold = 16 * 1024 * 1024;
 

@@ -102,6 +102,7 @@ std::string usage() {
          "  --threads N        event loops, one per thread (default: number of cores)\n"
          "  --plain            serve plaintext HTTP (only behind a TLS-terminating proxy;\n"
          "                     default off)\n"
+         "  --no-h2            offer only HTTP/1.1 in ALPN (default: h2 first, then http/1.1)\n"
          "  --max-connections N  per thread (default 10000)\n"
          "  --max-memory SIZE  cap on what connections hold in the whole process, e.g. 64M or\n"
          "                     1G: above it new connections are closed at accept and idle and\n"
@@ -178,13 +179,14 @@ std::string usage() {
 
 bool setting_takes_value(std::string_view name) {
   const std::string n = canonical(name);
-  return n != "plain" && n != "help" && n != "check-config";
+  return n != "plain" && n != "no-h2" && n != "help" && n != "check-config";
 }
 
 bool known_setting(std::string_view name) {
   static constexpr std::string_view names[] = {"help",
                                                "check-config",
                                                "plain",
+                                               "no-h2",
                                                "bind",
                                                "port",
                                                "root",
@@ -239,6 +241,8 @@ bool apply_setting(std::string_view name, std::string_view v, options& out, cert
     out.check_config = true;
   } else if (a == "plain") {
     out.server.plaintext = true;
+  } else if (a == "no-h2") {
+    out.server.tls.http2 = false;
   } else if (a == "bind") {
     out.server.bind_address = std::string(v);
   } else if (a == "port") {

@@ -4,18 +4,38 @@
 #include "server/api_guard.hpp"
 #include "server/core.hpp"
 #include "server/http1_handler.hpp"
+#include "server/http2_handler.hpp"
+#include "server/stream_handle.hpp"
 #include "server/ws_handler.hpp"
 
 namespace ns {
 
 using server::guard;
 using server::http1_handler;
+using server::http2_handler;
 using server::need_open;
 using server::need_ready;
 using server::ws_handler;
 
+namespace {
+
+// An HTTP call on an HTTP/2 stream handle: the guard resolves its connection, the handler the
+// stream (the tag in the handle).
+template <class F>
+int on_stream(network_server::impl& loop, client_num_t c, unsigned options, F&& call) {
+  auto g = guard<http2_handler>(loop, server::connection_of(c), options);
+  return g ? call(*g.h, server::stream_tag_of(c)) : g.err;
+}
+
+}  // namespace
+
 int network_server::impl::http_write(client_num_t c, std::span<const iovec> pieces,
                                      server::write_kind kind) {
+  if (server::is_stream_handle(c)) {
+    return on_stream(*this, c, need_open | need_ready, [&](http2_handler& h, std::uint32_t tag) {
+      return h.write(tag, pieces, kind);
+    });
+  }
   auto g = guard<http1_handler>(*this, c, need_open | need_ready);
   return g ? g->write(pieces, kind) : g.err;
 }
@@ -23,11 +43,20 @@ int network_server::impl::http_write(client_num_t c, std::span<const iovec> piec
 int network_server::impl::http_respond(client_num_t c, int status,
                                        std::span<const http_header> headers,
                                        std::span<const std::byte> body) {
+  if (server::is_stream_handle(c)) {
+    return on_stream(*this, c, need_open | need_ready, [&](http2_handler& h, std::uint32_t tag) {
+      return h.respond(tag, status, headers, body);
+    });
+  }
   auto g = guard<http1_handler>(*this, c, need_open | need_ready);
   return g ? g->respond(status, headers, body) : g.err;
 }
 
 int network_server::impl::http_close(client_num_t c) {
+  if (server::is_stream_handle(c)) {
+    return on_stream(*this, c, 0,
+                     [&](http2_handler& h, std::uint32_t tag) { return h.close_stream(tag); });
+  }
   auto g = guard<server::any_http_handler>(*this, c);
   if (!g) return g.err;
   close_graceful(*g.t);
@@ -36,27 +65,49 @@ int network_server::impl::http_close(client_num_t c) {
 
 int network_server::impl::http_send_file(client_num_t c, const http_request& req,
                                          std::string_view path, bool use_target, file_source from) {
+  if (server::is_stream_handle(c)) {
+    return on_stream(*this, c, need_open | need_ready, [&](http2_handler& h, std::uint32_t tag) {
+      return h.send_file(tag, req, path, use_target, from);
+    });
+  }
   auto g = guard<http1_handler>(*this, c, need_open | need_ready);
   return g ? g->send_file(req, path, use_target, from) : g.err;
 }
 
 int network_server::impl::http_post_read(client_num_t c) {
+  if (server::is_stream_handle(c)) {
+    return on_stream(*this, c, need_open,
+                     [&](http2_handler& h, std::uint32_t tag) { return h.post_read(tag); });
+  }
   auto g = guard<http1_handler>(*this, c, need_open);
   return g ? g->post_read() : g.err;
 }
 
 int network_server::impl::http_begin_chunked(client_num_t c, int status,
                                              std::span<const http_header> headers) {
+  if (server::is_stream_handle(c)) {
+    return on_stream(*this, c, need_open | need_ready, [&](http2_handler& h, std::uint32_t tag) {
+      return h.begin_chunked(tag, status, headers);
+    });
+  }
   auto g = guard<http1_handler>(*this, c, need_open | need_ready);
   return g ? g->begin_chunked(status, headers) : g.err;
 }
 
 int network_server::impl::http_write_chunk(client_num_t c, std::span<const std::byte> data) {
+  if (server::is_stream_handle(c)) {
+    return on_stream(*this, c, need_open,
+                     [&](http2_handler& h, std::uint32_t tag) { return h.write_chunk(tag, data); });
+  }
   auto g = guard<http1_handler>(*this, c, need_open);
   return g ? g->write_chunk(data) : g.err;
 }
 
 int network_server::impl::http_end_chunked(client_num_t c) {
+  if (server::is_stream_handle(c)) {
+    return on_stream(*this, c, need_open,
+                     [&](http2_handler& h, std::uint32_t tag) { return h.end_chunked(tag); });
+  }
   auto g = guard<http1_handler>(*this, c, need_open);
   return g ? g->end_chunked() : g.err;
 }
@@ -120,13 +171,17 @@ int network_server::impl::unsubscribe(client_num_t c, std::string_view topic) {
 }
 
 std::int64_t network_server::impl::queued_bytes(client_num_t c) noexcept {
+  if (server::is_stream_handle(c)) {
+    auto g = guard<http2_handler>(*this, server::connection_of(c));
+    return g ? g->queued(server::stream_tag_of(c)) : g.err;
+  }
   transport* t = find(c);
   if (t == nullptr) return -EBADF;
   return static_cast<std::int64_t>(t->out.queued());
 }
 
 std::string_view network_server::impl::client_address(client_num_t c) {
-  transport* t = find(c);
+  transport* t = find(server::is_stream_handle(c) ? server::connection_of(c) : c);
   return t == nullptr ? std::string_view{} : peer_of(*t);
 }
 

@@ -3,7 +3,8 @@
 // One request and its response: what a response in progress needs (file transfer, streamed
 // request body, chunked framing), what the access log reports of it, and the scratch the
 // response is built in. HTTP/1.1 has one exchange at a time per connection; an HTTP/2
-// connection will keep one per stream, which is why the scratch lives here and not in the loop.
+// connection keeps one per stream (http2_handler.hpp), which is why the scratch lives here and
+// not in the loop.
 //
 // The strings keep their capacity between requests (no allocation per response once warm) and
 // are freed with the connection's other buffers when it stays idle (release()).

@@ -31,9 +31,9 @@ namespace ns::server {
 using core = network_server::impl;
 
 /// What a handler speaks. Only the API guard reads it (and reports name it).
-enum class handler_kind : std::uint8_t { http1, websocket, raw, event };
+enum class handler_kind : std::uint8_t { http1, websocket, raw, event, http2 };
 
-/// A short name of @p k for reports (status JSON): "http", "ws", "raw", "event".
+/// A short name of @p k for reports (status JSON): "http", "ws", "raw", "event", "h2".
 [[nodiscard]] constexpr const char* kind_name(handler_kind k) noexcept {
   switch (k) {
     case handler_kind::http1:
@@ -44,6 +44,8 @@ enum class handler_kind : std::uint8_t { http1, websocket, raw, event };
       return "raw";
     case handler_kind::event:
       return "event";
+    case handler_kind::http2:
+      return "h2";
   }
   return "?";
 }

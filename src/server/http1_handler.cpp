@@ -3,11 +3,13 @@
 // clock (idle, header and slow-reader timeouts); and response_done(), the one place where a
 // response counts as the answer to the request in hand.
 #include <charconv>
+#include <cstring>
 #include <ctime>
 
 #include "server/clock.hpp"
 #include "server/core.hpp"
 #include "server/http1_handler.hpp"
+#include "server/http2_handler.hpp"
 #include "server/log.hpp"
 
 namespace ns::server {
@@ -46,6 +48,14 @@ void exchange::release() noexcept {
 http1_handler::http1_handler(core& c, transport& t) : core_(c), t_(t), parser_(c.config().http) {}
 
 void http1_handler::on_ready() {
+  // ALPN chose HTTP/2 (tls_config::http2): the connection is handed to the HTTP/2 handler
+  // before any application byte is read. This handler is retired, not freed, until the
+  // completion that led here has been handled.
+  if (t_.tls && t_.tls->alpn() == "h2") {
+    core_.swap_handler(t_, std::make_unique<http2_handler>(core_, t_));
+    t_.handler->on_ready();
+    return;
+  }
   set_phase(phase::idle);
 }
 
@@ -102,7 +112,45 @@ void http1_handler::on_timer() {
   core_.close_hard(t_);
 }
 
+bool http1_handler::prior_knowledge(std::span<const std::byte>& bytes, bool& more) {
+  // RFC 9113 §3.3: on a plaintext listener a client that knows the server speaks HTTP/2 opens
+  // with the connection preface. Only the first bytes of a connection are looked at.
+  static constexpr std::string_view preface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+  if (t_.tls || answered_ || phase_ != phase::idle || !core_.config().tls.http2 ||
+      (!preface_pending_ && !inbuf_.empty())) {
+    return false;
+  }
+  if (preface_pending_) {
+    inbuf_.insert(inbuf_.end(), bytes.begin(), bytes.end());
+    bytes = inbuf_;
+  }
+  const std::size_t n = std::min(bytes.size(), preface.size());
+  if (std::memcmp(bytes.data(), preface.data(), n) != 0) {
+    if (!preface_pending_) return false;
+    preface_pending_ = false;  // not HTTP/2 after all: HTTP/1.1 parses what was held
+    parse_buffered();
+    more = true;
+    return true;
+  }
+  if (n < preface.size()) {
+    if (!preface_pending_) inbuf_.assign(bytes.begin(), bytes.end());
+    preface_pending_ = true;
+    more = true;
+    return true;
+  }
+  // The HTTP/2 handler takes the connection, preface included; this one is retired.
+  std::vector<std::byte> held;
+  held.assign(bytes.begin(), bytes.end());
+  preface_pending_ = false;
+  inbuf_.clear();
+  core_.swap_handler(t_, std::make_unique<http2_handler>(core_, t_));
+  t_.handler->on_ready();
+  more = t_.handler->on_plaintext(held);
+  return true;
+}
+
 bool http1_handler::on_plaintext(std::span<const std::byte> bytes) {
+  if (bool more = true; prior_knowledge(bytes, more)) return more;
   if (ex_.body.active) {
     on_body_plaintext(bytes);  // a streamed body: fed on the application's demand
   } else if (phase_ == phase::responding) {

@@ -67,6 +67,9 @@ class http1_handler final : public protocol_handler {
   };
 
   void set_phase(phase p);
+  /// h2c with prior knowledge (plaintext listeners): true when it took @p bytes (held while
+  /// they may still be the HTTP/2 preface, or handed with the connection to HTTP/2).
+  bool prior_knowledge(std::span<const std::byte>& bytes, bool& more);
   void progress_timer();
   void parse(std::span<const std::byte> in);
   void parse_buffered();
@@ -107,8 +110,9 @@ class http1_handler final : public protocol_handler {
   http::request_parser parser_;
   std::vector<std::byte> inbuf_;  ///< plaintext received but not yet parsed (pipelining)
   phase phase_ = phase::idle;
-  bool draining_ = false;  ///< the server hands over: this exchange is the connection's last
-  bool answered_ = false;  ///< a response was completed (an idle connection is between two)
+  bool draining_ = false;         ///< the server hands over: this exchange is the connection's last
+  bool answered_ = false;         ///< a response was completed (an idle connection is between two)
+  bool preface_pending_ = false;  ///< inbuf_ holds the start of what may be the HTTP/2 preface
   exchange ex_;
 };
 

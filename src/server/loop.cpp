@@ -14,6 +14,7 @@
 #include "server/core.hpp"
 #include "server/http1_handler.hpp"
 #include "server/log.hpp"
+#include "server/stream_handle.hpp"
 
 namespace ns {
 namespace {
@@ -24,6 +25,10 @@ constexpr std::uint16_t recv_group = 0;
 constexpr std::chrono::milliseconds tick_interval{100};
 
 std::shared_ptr<shared_tls> make_tls(const server_config& cfg, std::shared_ptr<shared_tls> given) {
+  if (cfg.tls.http2 && cfg.max_connections > server::max_h2_slots) {
+    // A stream handle keeps its stream tag above a 20-bit slot (stream_handle.hpp).
+    throw std::invalid_argument("max_connections above 1048576 needs tls.http2 off");
+  }
   if (cfg.plaintext) return nullptr;
   if (given) return given;
   if (cfg.tls.certificates.empty()) {
@@ -392,9 +397,13 @@ void network_server::impl::begin_drain() {
     mover_ = std::move(mover_offered_);
   }
   conns_.for_each([this](client_num_t, transport& t) {
-    // One that may move to the other process keeps its keep-alive: it moves at a clean point
-    // (move_ready, on each tick). The rest finish what they do and close.
-    if (t.open() && !(mover_ && t.tls && t.tls->handed_over())) t.handler->drain();
+    // One that may move to the other process (HTTP/1.1 or a WebSocket on our TLS 1.3 record
+    // layer) keeps its keep-alive: it moves at a clean point (move_ready, on each tick). The
+    // rest finish what they do and close (HTTP/2: GOAWAY now).
+    const bool may_move = mover_ && t.tls && t.tls->handed_over() &&
+                          (t.handler->kind() == server::handler_kind::http1 ||
+                           t.handler->kind() == server::handler_kind::websocket);
+    if (t.open() && !may_move) t.handler->drain();
   });
   if (mover_) move_ready();
 }

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include <network_server/config.hpp>
+#include <network_server/http_request.hpp>
+#include <network_server/server.hpp>
 
 #include "http/file_cache.hpp"
 #include "http/http_date.hpp"
@@ -137,5 +139,13 @@ class file_service {
   std::size_t large_out_ = 0;
   bool large_taken_ = false;
 };
+
+/// Resolves and plans the response of http_send_file into @p head (an HTTP/1.1 head) and
+/// @p t. Returns the status. A 200/206/304/412/416 leaves @p t active with its segments (the
+/// head first); any other status (404, 403, 301 …) leaves @p t inactive and the whole response
+/// in @p head (its body too, unless HEAD). @p now is the loop clock (cache validity).
+int prepare_file_response(file_service& fs, std::uint64_t now, const http_request& req,
+                          std::string_view path, bool use_target, file_source from, bool keep_alive,
+                          std::string_view today, std::string& head, file_transfer& t);
 
 }  // namespace ns::server

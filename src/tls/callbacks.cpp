@@ -10,28 +10,42 @@
 #include <openssl/ssl.h>
 
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include "tls/context.hpp"
 
 namespace ns::tls::detail {
 
-int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                unsigned int inlen, void*) {
-  // RFC 7301 §3.1: the client list is a sequence of length-prefixed names. We only speak
-  // HTTP/1.1 (WebSocket upgrades run over it too), so it is chosen wherever it appears, even
-  // after "h2".
-  static constexpr unsigned char http11[] = {'h', 't', 't', 'p', '/', '1', '.', '1'};
+namespace {
+
+// The client's entry for @p name in its list, or nullptr.
+const unsigned char* find_protocol(const unsigned char* in, unsigned int inlen,
+                                   std::string_view name) {
+  // RFC 7301 §3.1: the client list is a sequence of length-prefixed names.
   unsigned int i = 0;
   while (i < inlen) {
     const unsigned int len = in[i];
     if (len == 0 || i + 1 + len > inlen) break;  // malformed: OpenSSL validated, be safe anyway
-    if (len == sizeof http11 && std::memcmp(in + i + 1, http11, len) == 0) {
-      *out = in + i + 1;
-      *outlen = static_cast<unsigned char>(len);
+    if (len == name.size() && std::memcmp(in + i + 1, name.data(), len) == 0) return in + i + 1;
+    i += 1 + len;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void* arg) {
+  // The server's preference decides (RFC 7301 §3.2): "h2" when HTTP/2 is on (@p arg non-null),
+  // wherever the client lists it; else "http/1.1" (WebSocket upgrades run over it too).
+  for (const std::string_view name : {std::string_view("h2"), std::string_view("http/1.1")}) {
+    if (name == "h2" && arg == nullptr) continue;
+    if (const unsigned char* p = find_protocol(in, inlen, name)) {
+      *out = p;
+      *outlen = static_cast<unsigned char>(name.size());
       return SSL_TLSEXT_ERR_OK;
     }
-    i += 1 + len;
   }
   // RFC 7301 §3.2: no protocol in common → fatal no_application_protocol alert. Clients that
   // send no ALPN extension at all are unaffected (this callback is not called).

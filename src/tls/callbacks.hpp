@@ -7,7 +7,8 @@
 
 namespace ns::tls::detail {
 
-/// ALPN select callback: picks "http/1.1" wherever it is in the client's list; a list without
+/// ALPN select callback: picks "h2" (when @p arg is non-null: HTTP/2 on) or else "http/1.1"
+/// wherever it is in the client's list; a list without
 /// it gets the no_application_protocol alert (RFC 7301 §3.2).
 int select_alpn(SSL* s, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                 unsigned int inlen, void* arg);

@@ -122,7 +122,8 @@ SSL_CTX* context::new_server_ctx() {
   SSL_CTX_set_timeout(c, lifetime);
   SSL_CTX_set_num_tickets(c, 1);  // one TLS 1.3 ticket per handshake (we need no more)
   SSL_CTX_set_tlsext_ticket_key_evp_cb(c, detail::ticket_key_cb);
-  SSL_CTX_set_alpn_select_cb(c, detail::select_alpn, nullptr);
+  // The callback's argument only says whether "h2" may be chosen (non-null: yes).
+  SSL_CTX_set_alpn_select_cb(c, detail::select_alpn, http2_ ? this : nullptr);
   // The key log is how the traffic secrets reach tls::session's hand-over; without it the
   // session keeps OpenSSL's record layer (and OpenSSL skips formatting the secrets).
   if (own_record_layer_) SSL_CTX_set_keylog_callback(c, detail::keep_traffic_secret);
@@ -229,6 +230,7 @@ std::shared_ptr<const context> context::server(const tls_config& cfg,
   if (cfg.certificates.empty()) throw std::runtime_error("tls: no certificate configured");
   if (!keys) keys = std::make_shared<ticket_keys>(cfg.ticket_key_rotation);
   auto ctx = std::make_shared<context>(tag{}, true, std::move(keys), cfg.own_record_layer);
+  ctx->http2_ = cfg.http2;
   ERR_clear_error();
   for (const auto& c : cfg.certificates) {
     const std::string cert = read_file(c.cert_file, "certificate file");

@@ -96,6 +96,7 @@ class context {
 
   bool server_;
   bool own_record_layer_;  // server sessions hand TLS 1.3 records over (key log set)
+  bool http2_ = false;     // ALPN may choose "h2" (set by server() before any SSL_CTX exists)
   std::shared_ptr<ticket_keys> keys_;
   std::vector<group> groups_;
   std::unordered_map<std::string, std::size_t> exact_;     // "a.example.com" → group

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -18,9 +19,8 @@ inline void ensure_binary_dir() {
 #endif
 }
 
-/// Runs `curl --insecure --silent <args>` and returns its stdout (stderr discarded).
-inline std::string curl(const std::string& args) {
-  const std::string cmd = "curl --insecure --silent --show-error " + args + " 2>/dev/null";
+/// Runs a shell command and returns what it wrote on stdout.
+inline std::string run_command(const std::string& cmd) {
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
   if (p == nullptr) return out;
@@ -29,6 +29,19 @@ inline std::string curl(const std::string& args) {
   while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
   ::pclose(p);
   return out;
+}
+
+/// Runs `curl --insecure --silent <args>` and returns its stdout (stderr discarded).
+inline std::string curl(const std::string& args) {
+  return run_command("curl --insecure --silent --show-error " + args + " 2>/dev/null");
+}
+
+/// @p n pseudo-random bytes, the same for the same @p seed.
+inline std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
 }
 
 /// The body of a chunked message (RFC 9112 §7.1); sets @p ok to false when the framing is bad

@@ -90,9 +90,12 @@ TEST_F(Tls, CbcOnlyTls12ClientIsRefused) {
   EXPECT_NE(out.find("alert"), std::string::npos) << out;
 }
 
-TEST_F(Tls, AlpnPicksHttp11EvenWhenH2IsOfferedFirst) {
-  const std::string out = s_client("-alpn h2,http/1.1");
-  EXPECT_NE(out.find("ALPN protocol: http/1.1"), std::string::npos) << out;
+TEST_F(Tls, AlpnPrefersH2AndOtherwiseHttp11) {
+  // The server's preference decides (RFC 7301 §3.2): h2 wherever the client lists it.
+  const std::string out = s_client("-alpn http/1.1,h2");
+  EXPECT_NE(out.find("ALPN protocol: h2"), std::string::npos) << out;
+  const std::string h11 = s_client("-alpn http/1.1");
+  EXPECT_NE(h11.find("ALPN protocol: http/1.1"), std::string::npos) << h11;
   const std::string none = s_client("");
   EXPECT_NE(none.find("No ALPN negotiated"), std::string::npos) << none;
 }

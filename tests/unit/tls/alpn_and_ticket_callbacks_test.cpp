@@ -26,11 +26,11 @@ struct alpn_answer {
   std::string chosen;
 };
 
-alpn_answer select(const std::vector<unsigned char>& wire) {
+alpn_answer select(const std::vector<unsigned char>& wire, void* arg = nullptr) {
   const unsigned char* out = nullptr;
   unsigned char outlen = 0;
   const int rc = detail::select_alpn(nullptr, &out, &outlen, wire.data(),
-                                     static_cast<unsigned>(wire.size()), nullptr);
+                                     static_cast<unsigned>(wire.size()), arg);
   return {rc, rc == SSL_TLSEXT_ERR_OK ? std::string(reinterpret_cast<const char*>(out), outlen)
                                       : std::string()};
 }
@@ -44,11 +44,20 @@ std::vector<unsigned char> list(std::initializer_list<std::string> names) {
   return w;
 }
 
-TEST(TlsAlpnCallback, PicksHttp11WhereverItIs) {
+TEST(TlsAlpnCallback, PicksHttp11WhereverItIsWhenHttp2IsOff) {
   const alpn_answer a = select(list({"h2", "spdy/3", "http/1.1"}));
   EXPECT_EQ(a.rc, SSL_TLSEXT_ERR_OK);
   EXPECT_EQ(a.chosen, "http/1.1");
   EXPECT_EQ(select(list({"http/1.1"})).chosen, "http/1.1");
+}
+
+TEST(TlsAlpnCallback, PicksH2FirstWhenHttp2IsOn) {
+  int on = 1;  // any non-null argument: HTTP/2 may be chosen
+  EXPECT_EQ(select(list({"http/1.1", "h2"}), &on).chosen, "h2");
+  EXPECT_EQ(select(list({"h2"}), &on).chosen, "h2");
+  EXPECT_EQ(select(list({"http/1.1"}), &on).chosen, "http/1.1");
+  EXPECT_EQ(select(list({"h2c", "h3"}), &on).rc, SSL_TLSEXT_ERR_ALERT_FATAL);
+  EXPECT_EQ(select(list({"h2"})).rc, SSL_TLSEXT_ERR_ALERT_FATAL);  // off: h2 alone is refused
 }
 
 TEST(TlsAlpnCallback, SameLengthOtherNameIsNoMatch) {
