@@ -28,7 +28,7 @@ ws::connection_options websocket_options(core& c, const ws::deflate_params& defl
 }
 
 ws_handler::ws_handler(core& c, transport& t, const ws::connection_options& opts)
-    : core_(c), t_(t), proto_(opts), deflate_(opts.deflate) {}
+    : core_(c), t_(t), proto_(opts) {}
 
 void ws_handler::start() {
   enter(phase::open);
@@ -192,7 +192,7 @@ bool ws_handler::movable() const noexcept {
 
 void ws_handler::describe_move(handover::connection_state& out) const {
   out.proto = handover::protocol::websocket;
-  out.deflate = deflate_;
+  out.deflate = proto_.deflate();
 }
 
 void ws_handler::release_memory() noexcept {

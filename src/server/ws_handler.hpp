@@ -64,8 +64,7 @@ class ws_handler final : public protocol_handler {
 
   core& core_;
   transport& t_;
-  ws::connection proto_;        ///< the sans-IO protocol (frames, deflate, close handshake)
-  ws::deflate_params deflate_;  ///< what the handshake agreed (a move carries it)
+  ws::connection proto_;  ///< the sans-IO protocol (frames, deflate, close handshake)
   phase phase_ = phase::open;
   std::uint16_t close_code_ = 1006;  ///< reported by websocket_close_callback (RFC 6455 §7.1.5)
   bool ping_outstanding_ = false;    ///< our idle ping is unanswered (nothing received since)

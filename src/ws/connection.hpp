@@ -136,6 +136,8 @@ class connection {
   [[nodiscard]] bool between_messages() const noexcept;
 
   [[nodiscard]] connection_state state() const noexcept { return state_; }
+  /// The permessage-deflate parameters the handshake agreed (a moving connection carries them).
+  [[nodiscard]] const deflate_params& deflate() const noexcept { return opts_.deflate; }
   [[nodiscard]] bool close_sent() const noexcept { return close_sent_; }
   [[nodiscard]] bool close_received() const noexcept { return close_received_; }
   [[nodiscard]] error last_error() const noexcept { return err_; }

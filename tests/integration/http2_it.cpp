@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <tuple>
 
 #include "http_it_util.hpp"
 #include "support/process.hpp"
@@ -38,14 +39,7 @@ class Http2Serve : public ::testing::Test {
     ensure_binary_dir();
     dir_ = new temp_dir();
     const std::string& d = dir_->path();
-    tls::write_pem_files(tls::make_self_signed(), d + "/server.crt", d + "/server.key");
-    small_ = random_bytes(5000, 1);
-    big_ = random_bytes(3 * 1024 * 1024 + 123, 2);  // over the cache's per-file bound: streamed
-    dir_->write("secret.txt", "TOPSECRET outside the root\n");
-    dir_->write("www/index.html", "<!doctype html><title>home</title>\n");
-    dir_->write("www/404.html", "<h1>custom not found</h1>\n");
-    dir_->write("www/small.bin", small_);
-    dir_->write("www/big.bin", big_);
+    std::tie(small_, big_) = write_file_site(*dir_);
     const std::vector<std::string> common = {
         "--root",          d + "/www",  "--cert", d + "/server.crt", "--key",
         d + "/server.key", "--threads", "1",      "--log-level",     "warn"};

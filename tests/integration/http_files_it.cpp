@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "http_it_util.hpp"
@@ -25,14 +26,7 @@ class HttpFiles : public ::testing::Test {
     ensure_binary_dir();
     dir_ = new temp_dir();
     const std::string& d = dir_->path();
-    tls::write_pem_files(tls::make_self_signed(), d + "/server.crt", d + "/server.key");
-    small_ = random_bytes(5000, 1);
-    big_ = random_bytes(3 * 1024 * 1024 + 123, 2);  // over the cache's per-file bound: streamed
-    dir_->write("secret.txt", "TOPSECRET outside the root\n");
-    dir_->write("www/index.html", "<!doctype html><title>home</title>\n");
-    dir_->write("www/404.html", "<h1>custom not found</h1>\n");
-    dir_->write("www/small.bin", small_);
-    dir_->write("www/big.bin", big_);
+    std::tie(small_, big_) = write_file_site(*dir_);
     dir_->write("www/sub/index.html", "sub index\n");
     for (const char* name :
          {"a.html", "a.css", "a.js", "a.mjs", "a.json", "a.svg", "a.png", "a.jpg", "a.webp",

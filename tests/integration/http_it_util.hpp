@@ -7,7 +7,11 @@
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "support/process.hpp"
+#include "tls/self_signed.hpp"
 
 namespace ns::test {
 
@@ -42,6 +46,23 @@ inline std::string random_bytes(std::size_t n, unsigned seed) {
   std::string s(n, '\0');
   for (auto& c : s) c = static_cast<char>(rng());
   return s;
+}
+
+/// The static-file site of the HTTP/1.1 and HTTP/2 file tests, under @p dir: server.crt and
+/// server.key (made now), secret.txt outside the root, and in www/ index.html, 404.html,
+/// small.bin (5,000 random bytes, cached) and big.bin (3 MiB + 123, over the cache's per-file
+/// bound: streamed). Returns {small.bin, big.bin}'s contents.
+inline std::pair<std::string, std::string> write_file_site(const temp_dir& dir) {
+  const std::string& d = dir.path();
+  tls::write_pem_files(tls::make_self_signed(), d + "/server.crt", d + "/server.key");
+  std::pair<std::string, std::string> files{random_bytes(5000, 1),
+                                            random_bytes(3 * 1024 * 1024 + 123, 2)};
+  dir.write("secret.txt", "TOPSECRET outside the root\n");
+  dir.write("www/index.html", "<!doctype html><title>home</title>\n");
+  dir.write("www/404.html", "<h1>custom not found</h1>\n");
+  dir.write("www/small.bin", files.first);
+  dir.write("www/big.bin", files.second);
+  return files;
 }
 
 /// The body of a chunked message (RFC 9112 §7.1); sets @p ok to false when the framing is bad
